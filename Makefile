@@ -1,0 +1,50 @@
+# Spyglass: `make test` and `make demo` set up everything they need themselves.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+BENCH_VENV := .venv-bench
+BENCH_STAMP := $(BENCH_VENV)/.installed
+export NUMBA_CACHE_DIR ?= $(CURDIR)/.numba_cache
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+DEMO_DIR := out/demo
+DEMO_HOURS ?= 1.0
+SEED ?= 7
+
+.PHONY: test demo bench setup clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml requirements.txt requirements-dev.txt
+	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] >= (3, 11), "Python 3.11+ required"'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -r requirements-dev.txt
+	$(BIN)/pip install -q --no-deps -e .
+	@touch $(STAMP)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q -n 2 --dist loadgroup
+
+demo: $(STAMP)
+	@mkdir -p $(DEMO_DIR)
+	$(BIN)/spyglass simulate --seed $(SEED) --hours $(DEMO_HOURS) -o $(DEMO_DIR)/snapshots.jsonl.gz --labels $(DEMO_DIR)/labels.jsonl
+	$(BIN)/spyglass score $(DEMO_DIR)/snapshots.jsonl.gz -o $(DEMO_DIR)/anomalies.jsonl --analytics $(DEMO_DIR)/analytics.jsonl.gz
+	$(BIN)/spyglass evaluate $(DEMO_DIR)/labels.jsonl $(DEMO_DIR)/anomalies.jsonl
+	$(BIN)/spyglass report $(DEMO_DIR)/anomalies.jsonl --analytics $(DEMO_DIR)/analytics.jsonl.gz
+
+$(BENCH_STAMP): requirements-bench.txt pyproject.toml
+	$(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/pip install -q --upgrade pip
+	$(BENCH_VENV)/bin/pip install -q -r requirements-bench.txt
+	$(BENCH_VENV)/bin/pip install -q --no-deps -e .
+	@touch $(BENCH_STAMP)
+
+bench: $(STAMP) $(BENCH_STAMP)
+	$(BENCH_VENV)/bin/python bench/bench_iv.py
+	$(BIN)/python bench/bench_scoring.py
+
+clean:
+	rm -rf $(VENV) $(BENCH_VENV) .numba_cache out

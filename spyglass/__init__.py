@@ -1,0 +1,7 @@
+"""Spyglass: a real-time, spread-aware, evaluated anomaly radar for 0DTE option chains.
+
+The package is the domain core: it never imports Azure or IBKR code. Adapters
+(the Functions app, the edge collector) call into it.
+"""
+
+__version__ = "0.1.0"

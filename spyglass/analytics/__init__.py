@@ -1,0 +1,1 @@
+"""Numerical kernels: Black-76 prices, implied vols, greeks, forwards, smile fits, exposure."""

@@ -1,0 +1,135 @@
+"""``spyglass``: score, simulate and evaluate from the command line. Thin: the work is in the core."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from tqdm import tqdm
+
+from spyglass import __version__
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
+
+
+def _err(msg: str) -> None:
+    print(msg, file=sys.stderr)
+
+
+@app.command()
+def score(
+    source: Annotated[str, typer.Argument(help="snapshot JSON lines: a file, .gz, or - for stdin")],
+    output: Annotated[str, typer.Option("-o", "--output", help="anomaly JSON lines (default stdout)")] = "-",
+    analytics: Annotated[Optional[str], typer.Option("--analytics", help="chain analytics JSON lines")] = None,
+    progress: Annotated[bool, typer.Option(help="progress bar on stderr")] = True,
+) -> None:
+    """Score snapshots in order, keeping each chain's state; bad lines are reported and skipped."""
+    from spyglass.contract import SnapshotError, Snapshot
+    from spyglass.jsonl import open_lines, open_sink
+    from spyglass.session import ScoringSession
+
+    session = ScoringSession()
+    bad = 0
+    try:
+        with open_lines(source) as lines, open_sink(output) as out, open_sink(analytics) as side:
+            bar = tqdm(lines, unit=" snapshots", disable=not progress or None, file=sys.stderr, leave=False)
+            for lineno, raw in enumerate(bar, start=1):
+                if not raw.strip():
+                    continue
+                try:
+                    snapshot = Snapshot.from_json(raw)
+                except SnapshotError as exc:
+                    bad += 1
+                    _err(f"{source}:{lineno}: {exc}")
+                    continue
+                result = session.feed(snapshot)
+                for a in result.anomalies:
+                    out.write(a.to_json() + b"\n")
+                if side is not None and result.analytics is not None:
+                    side.write(result.analytics.to_json() + b"\n")
+    except OSError as exc:
+        _err(f"cannot read {source}: {exc}")
+        raise typer.Exit(2) from None
+    c = session.counts
+    found = ", ".join(f"{k} {v}" for k, v in sorted(c.items()) if k != "snapshots") or "no anomalies"
+    _err(f"scored {c['snapshots']} snapshots ({bad} bad lines skipped): {found}")
+
+
+@app.command()
+def simulate(
+    output: Annotated[str, typer.Option("-o", "--output", help="snapshot JSON lines (.gz ok, - for stdout)")] = "-",
+    labels: Annotated[Optional[str], typer.Option("--labels", help="labels of the injected anomalies")] = None,
+    underlying: Annotated[str, typer.Option(help="SPY, QQQ, IWM or any symbol (give --spot)")] = "SPY",
+    day: Annotated[Optional[str], typer.Option("--date", help="trading date YYYY-MM-DD (default today NY)")] = None,
+    start: Annotated[str, typer.Option(help="New York start time")] = "09:30",
+    hours: Annotated[Optional[float], typer.Option(help="hours to simulate (default to the close)")] = None,
+    interval: Annotated[float, typer.Option(help="seconds between snapshots")] = 1.0,
+    seed: Annotated[int, typer.Option(help="random seed")] = 0,
+    spot: Annotated[Optional[float], typer.Option(help="opening spot")] = None,
+    rate: Annotated[Optional[float], typer.Option("--rate-per-hour", help="injections per hour of each type")] = None,
+    clean: Annotated[bool, typer.Option("--clean", help="inject nothing")] = False,
+    progress: Annotated[bool, typer.Option(help="progress bar on stderr")] = True,
+) -> None:
+    """Simulate a realistic 0DTE session with labelled injected anomalies of every type."""
+    from datetime import date, datetime, timedelta
+
+    from spyglass.market import DEFAULT_RATES, InjectionConfig, SimConfig, write_day
+
+    end = None
+    if hours is not None:
+        t0 = datetime.combine(date(2000, 1, 1), datetime.strptime(start, "%H:%M").time())
+        end = (t0 + timedelta(hours=hours)).time().strftime("%H:%M:%S")
+    rates = dict(DEFAULT_RATES) if rate is None else {t: rate for t in DEFAULT_RATES}
+    try:
+        cfg = SimConfig(
+            underlying=underlying, trading_date=date.fromisoformat(day) if day else None, start=start, end=end,
+            interval_s=interval, seed=seed, spot=spot, injection=InjectionConfig(enabled=not clean, rates=rates),
+        )
+        files = write_day(cfg, output, labels, progress=progress)
+    except ValueError as exc:
+        _err(f"simulate: {exc}")
+        raise typer.Exit(2) from None
+    _err(f"simulated {files.snapshots} snapshots {files.first_ts} .. {files.last_ts}, {files.labels} labelled "
+         f"anomalies{f' -> {labels}' if labels else ''}")
+
+
+@app.command()
+def evaluate(
+    labels: Annotated[Path, typer.Argument(help="labels from `spyglass simulate`")],
+    anomalies: Annotated[Path, typer.Argument(help="anomalies from `spyglass score`")],
+    snapshots: Annotated[Optional[Path], typer.Option(help="the snapshots, for false alarms per hour")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print the report as JSON")] = False,
+) -> None:
+    """Precision and recall per anomaly type, and false alarms per hour."""
+    from spyglass.market import evaluate_files
+
+    report = evaluate_files(labels, anomalies, snapshots_path=snapshots)
+    print(json.dumps(report.to_dict(), indent=2) if as_json else report.to_text())
+
+
+@app.command()
+def report(
+    anomalies: Annotated[Path, typer.Argument(help="anomaly JSON lines from `spyglass score`")],
+    analytics: Annotated[Optional[Path], typer.Option("--analytics", help="chain analytics JSON lines")] = None,
+    every: Annotated[float, typer.Option(help="minutes between analytics rows")] = 30.0,
+) -> None:
+    """Print a readable summary of a scored day."""
+    from spyglass.jsonl import read_records
+    from spyglass.report import analytics_table, anomaly_summary
+
+    if analytics is not None:
+        print("\n".join(analytics_table(read_records(analytics), every)), end="\n\n")
+    print("\n".join(anomaly_summary(list(read_records(anomalies)))))
+
+
+@app.command()
+def version() -> None:
+    """Print the version."""
+    print(__version__)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

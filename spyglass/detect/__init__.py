@@ -1,0 +1,1 @@
+"""Detectors: each rule turns a priced snapshot (and per-chain state) into findings."""

@@ -1,0 +1,1 @@
+"""One module per rule. Each ``detect`` is pure: inputs in, findings out."""

@@ -1,0 +1,102 @@
+"""data_error: bad data, kept apart from market anomalies.
+
+Contract-level: crossed quotes (bid > ask), negative prices, non-finite
+prices, an ask that vanished (every listed option has an offer; a missing one
+is a feed fault), cumulative volume that fell, duplicate (right, strike).
+Snapshot-level: out-of-order or repeated snapshots, snapshots after the close,
+a spot that disagrees with the parity forward. A contract with a data error is
+excluded from every market rule for that snapshot: errors suppress, never
+trigger, market alerts.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import numpy as np
+
+from spyglass.contract import Chain, iso_ms
+from spyglass.detect.finding import Finding, contract_label
+from spyglass.detect.state import ContractSeries
+
+RULE = "data_error"
+
+
+def _finding(right: str | None, strike: float | None, subtype: str, summary: str, severity: str = "medium",
+             **numbers: object) -> Finding:
+    return Finding("data_error", right, strike, 1.0, severity, f"{RULE}.{subtype}", summary,
+                   numbers={"subtype": subtype, **numbers})
+
+
+def contract_errors(chain: Chain, prev: ContractSeries | None) -> tuple[np.ndarray, list[Finding]]:
+    """Return (mask of contracts with bad data, findings)."""
+    bid, ask, last = chain.bid, chain.ask, chain.last
+    with np.errstate(invalid="ignore"):
+        crossed = np.isfinite(bid) & np.isfinite(ask) & (bid > ask)
+        negative = (bid < 0) | (ask < 0) | (last < 0)
+        nonfinite = np.isinf(bid) | np.isinf(ask)
+        if chain.nonfinite is not None:
+            nonfinite = nonfinite | chain.nonfinite
+        had_ask = prev["had_ask"] == 1.0 if prev is not None else np.zeros(len(chain), bool)
+        missing_ask = np.isnan(ask) & ~nonfinite & ((np.isfinite(bid) & (bid > 0)) | had_ask)
+        fell = (chain.volume < prev["volume"]) if prev is not None else np.zeros(len(chain), bool)
+    findings: list[Finding] = []
+    bad = crossed | negative | nonfinite | missing_ask
+    for i in np.flatnonzero(bad | fell):
+        k, c = float(chain.strike[i]), bool(chain.is_call[i])
+        r, name = ("C" if c else "P"), contract_label(c, k)
+        b, a = _num(bid[i]), _num(ask[i])
+        pb, pa = _px(bid[i]), _px(ask[i])
+        if nonfinite[i]:
+            findings.append(_finding(r, k, "nonfinite", f"{name}: non-finite price in the feed (bid {pb}, ask {pa})",
+                                     bid=b, ask=a))
+        elif crossed[i]:
+            findings.append(_finding(r, k, "crossed", f"{name}: crossed quote, bid {pb} above ask {pa}", bid=b, ask=a))
+        elif negative[i]:
+            findings.append(_finding(r, k, "negative", f"{name}: negative price (bid {pb}, ask {pa}, last "
+                                     f"{_px(last[i])})", bid=b, ask=a, last=_num(last[i])))
+        elif missing_ask[i]:
+            findings.append(_finding(r, k, "missing_ask", f"{name}: no ask (bid {pb}); every listed option has an "
+                                     "offer, so the feed dropped it", bid=b))
+        if fell[i]:
+            pv = float(prev["volume"][i])  # type: ignore[index]
+            findings.append(_finding(r, k, "volume_decreased", f"{name}: cumulative volume fell from {pv:,.0f} to "
+                                     f"{chain.volume[i]:,.0f}", volume=float(chain.volume[i]), previous_volume=pv))
+            bad[i] = True
+    for right, strike in chain.duplicates:
+        findings.append(_finding(right, strike, "duplicate", f"{right} {strike:g} listed twice in one snapshot; "
+                                 "the first quote was kept", severity="low"))
+    return bad, findings
+
+
+def out_of_order(ts: datetime, last_ts: datetime, seq: int | None, last_seq: int | None) -> Finding:
+    lag = (last_ts - ts).total_seconds()
+    return _finding(None, None, "out_of_order", f"snapshot at {iso_ms(ts)} arrived after one at {iso_ms(last_ts)} "
+                    f"({lag:.1f} s older); scored for nothing, history untouched", severity="medium",
+                    snapshot_ts=iso_ms(ts), last_ts=iso_ms(last_ts), seq=seq, last_seq=last_seq)
+
+
+def repeated(ts: datetime, identical: bool) -> Finding:
+    what = "an exact repeat of" if identical else "a different snapshot with the same timestamp as"
+    return _finding(None, None, "stale", f"snapshot at {iso_ms(ts)} is {what} the previous one; stale feed or "
+                    "replay, not scored again", severity="low", identical=identical)
+
+
+def after_close(ts: datetime, close: datetime) -> Finding:
+    return _finding(None, None, "after_close", f"snapshot at {iso_ms(ts)} is after the expiry close "
+                    f"{iso_ms(close)}; nothing to price", severity="low", close=iso_ms(close))
+
+
+def spot_mismatch(spot: float, forward: float, carry_forward: float) -> Finding:
+    gap = forward / carry_forward - 1.0
+    return _finding(None, None, "spot_mismatch", f"spot {spot:.2f} disagrees with the options' parity forward "
+                    f"{forward:.2f} by {gap:+.2%}; the underlying price is stale or wrong", severity="high",
+                    spot=spot, parity_forward=forward)
+
+
+def _num(x: float) -> float | None:
+    return None if np.isnan(x) else float(x)
+
+
+def _px(x: float) -> str:
+    return "none" if np.isnan(x) else f"{x:.2f}"

@@ -1,0 +1,79 @@
+"""mispricing: a quote whose whole bid-ask range sits away from fair value.
+
+Rule: rich when ``bid - fair_american > k * half_spread``, cheap when
+``fair - ask > k * half_spread``; and the distance beyond the quote, in dollars
+per contract, must be at least ``mispricing_min_edge`` after one fee. ``fair``
+is the fitted smile's European price; for in-the-money American puts (and
+calls when a dividend yield is given) the rich side allows the largest
+early-exercise premium, K(1 - DF) or S(1 - e^-qT), so American optionality is
+never reported as richness.
+
+Score: distance beyond the quote in half-spreads. Severity by edge after fees:
+high >= 3x the minimum, medium >= 1.5x, else low.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from spyglass.analytics.pricing import PricedChain
+from spyglass.config import DetectorConfig
+from spyglass.detect.finding import Finding, contract_label, money, r4, severity_from
+
+
+def detect(p: PricedChain, clean: np.ndarray, cfg: DetectorConfig) -> list[Finding]:
+    if not p.fit.ok or not (p.fit.rms_half_spreads <= 2.5):
+        return []
+    ch = p.chain
+    mult = p.spec.multiplier
+    allowance = _early_exercise_allowance(p)
+    with np.errstate(invalid="ignore"):
+        rich = ch.bid - (p.fair + allowance)
+        cheap = p.fair - ch.ask
+        beyond = np.fmax(rich, cheap)
+        ok = clean & p.two_sided & np.isfinite(p.fair) & (beyond > cfg.mispricing_k * p.half_spread)
+        ok &= beyond * mult - cfg.fee_per_contract >= cfg.mispricing_min_edge
+    out = []
+    for i in np.flatnonzero(ok):
+        is_rich = rich[i] >= cheap[i]
+        d = float(beyond[i])
+        edge = d * mult
+        after_fees = edge - cfg.fee_per_contract
+        name = contract_label(bool(ch.is_call[i]), float(ch.strike[i]))
+        hs = float(p.half_spread[i])
+        side = "rich: sell at the bid" if is_rich else "cheap: buy at the ask"
+        quote = float(ch.bid[i] if is_rich else ch.ask[i])
+        mkt_iv = float(p.bid_iv[i] if is_rich else p.ask_iv[i])
+        fit_iv = float(p.fitted_iv[i])
+        if p.near_close or not math.isfinite(mkt_iv):
+            how = (f"{'bid' if is_rich else 'ask'} {quote:.2f} vs fair {p.fair[i]:.2f} "
+                   f"(price-space fit: IV is unreliable {p.minutes_to_close:.0f} min before the close)")
+        else:
+            how = (f"IV {abs(mkt_iv - fit_iv) * 100:.1f} vol pts {'above' if is_rich else 'below'} the fitted smile "
+                   f"({mkt_iv * 100:.1f} vs {fit_iv * 100:.1f})")
+        summary = (f"{name} {side}; {how}; {money(edge)} per contract beyond the spread "
+                   f"({d / hs:.1f} half-spreads), {money(after_fees)} after fees")
+        out.append(Finding(
+            "mispricing", "C" if ch.is_call[i] else "P", float(ch.strike[i]), d / hs,
+            severity_from(after_fees / cfg.mispricing_min_edge, 1.5, 3.0), "mispricing.quote_beyond_fair", summary,
+            edge=edge,
+            numbers={
+                "side": "rich" if is_rich else "cheap", "bid": float(ch.bid[i]), "ask": float(ch.ask[i]),
+                "fair": r4(p.fair[i]), "market_iv": r4(mkt_iv), "fitted_iv": r4(fit_iv),
+                "vol_points": r4((mkt_iv - fit_iv) * 100), "residual_half_spreads": r4(p.residual[i]),
+                "beyond_quote_half_spreads": r4(d / hs), "edge_after_fees": r4(after_fees),
+                "early_exercise_allowance": r4(allowance[i]), "fit_space": p.fit.space,
+            },
+        ))
+    return out
+
+
+def _early_exercise_allowance(p: PricedChain) -> np.ndarray:
+    ch = p.chain
+    put_itm = ~ch.is_call & (ch.strike > p.forward.forward)
+    call_itm = ch.is_call & (ch.strike < p.forward.forward)
+    put_allow = ch.strike * (1.0 - p.discount)
+    call_allow = p.snapshot.spot * (1.0 - math.exp(-p.dividend_yield * max(p.t, 0.0)))
+    return np.where(put_itm, put_allow, np.where(call_itm, call_allow, 0.0))

@@ -1,0 +1,132 @@
+"""Scorer: (state, snapshot) -> (anomalies, analytics, new state).
+
+Pure: everything the scorer remembers is in ``ChainState``, returned rather
+than kept, so the Functions app can store it outside the process and several
+instances can score one chain in turn.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+import numpy as np
+
+from spyglass.analytics.exposure import gamma_exposure
+from spyglass.analytics.pricing import PricedChain, expiry_close_of, price_chain
+from spyglass.analytics.summary import ChainAnalytics, summarize
+from spyglass.config import DetectorConfig, underlying_spec
+from spyglass.contract import Anomaly, Snapshot, iso_ms
+from spyglass.detect import lifecycle, quality
+from spyglass.detect.finding import Finding
+from spyglass.detect.rules import arbitrage, data_error, iv_jump, mispricing, parity, spread_blowout, volume_spike
+from spyglass.detect.state import ChainState, ContractSeries
+
+SPOT_MISMATCH = 0.01  # spot this far from the parity forward's carry is a data error
+
+
+@dataclass(frozen=True, slots=True)
+class ScoreResult:
+    anomalies: list[Anomaly]
+    analytics: ChainAnalytics | None
+    state: ChainState
+    scored: bool  # False when the snapshot was refused (out of order, repeated, after the close)
+
+
+class Scorer:
+    """Scores snapshots of any underlying; thresholds come from ``DetectorConfig``."""
+
+    def __init__(self, config: DetectorConfig | None = None) -> None:
+        self.config = config or DetectorConfig()
+
+    def score(self, snapshot: Snapshot, state: ChainState | None = None) -> ScoreResult:
+        cfg = self.config
+        state = state or ChainState(snapshot.underlying, snapshot.expiry.isoformat())
+        spec = underlying_spec(snapshot.underlying)
+        digest = _digest(snapshot)
+        refused = self._refusal(snapshot, state, digest)
+        if refused is not None:
+            return ScoreResult([self._anomaly(snapshot, refused, "new", snapshot.ts, {"grade": "poor",
+                               "two_sided_share": 0.0, "notes": [refused.summary]})], None, state, False)
+
+        p = price_chain(snapshot, spec, cfg, state.smile)
+        chain = snapshot.chain
+        first = state.series is None
+        prev = ContractSeries.empty(chain) if first else state.series.aligned_to(chain)
+        bad, findings = data_error.contract_errors(chain, None if first else prev)
+        carry = snapshot.spot * np.exp((p.rate - p.dividend_yield) * p.t)
+        spot_bad = p.forward.method == "parity" and abs(p.forward.forward / carry - 1.0) > SPOT_MISMATCH
+        if spot_bad:
+            findings.append(data_error.spot_mismatch(snapshot.spot, p.forward.forward, carry))
+        clean = ~bad
+
+        findings += mispricing.detect(p, clean, cfg)
+        findings += parity.detect(p, clean, cfg)
+        findings += arbitrage.detect(p, clean, cfg)
+
+        spread = spread_blowout.spreads(chain, p.two_sided & clean)
+        res_vol, res_price = iv_jump.residuals(p, clean, cfg)
+        updates: dict[str, np.ndarray] = {}
+        dt = 0.0 if first else (snapshot.ts - state.last_ts).total_seconds()
+        if dt > 0:
+            rate = volume_spike.interval_rate(chain, prev, dt)
+            rate = np.where(clean, rate, np.nan)
+            mean, std = volume_spike.baseline(chain, prev, cfg)
+            findings += volume_spike.detect(chain, rate, dt, mean, std, clean, cfg)
+            findings += spread_blowout.detect(chain, spread, prev, clean, spec.tick, cfg)
+            if not spot_bad:
+                findings += iv_jump.detect(p, res_vol, res_price, prev, snapshot.spot - state.last_spot, cfg)
+            updates |= volume_spike.update(prev, rate, dt, cfg)
+            updates |= spread_blowout.update(prev, spread, dt)
+        else:
+            updates |= spread_blowout.update(prev, spread, 1.0)
+        updates["volume"] = np.where(np.isfinite(chain.volume) & clean, chain.volume, prev["volume"])
+        updates["residual_vol"] = res_vol
+        updates["residual_price"] = res_price
+        updates["had_ask"] = np.where(np.isfinite(chain.ask), 1.0, 0.0)
+        series = ContractSeries(prev.is_call, prev.strike, {**prev.values, **updates})
+
+        dq = quality.grade(p, bad)
+        emit, active = lifecycle.advance(findings, state.active, snapshot.ts, cfg)
+        anomalies = [self._anomaly(snapshot, f, st, first_seen, dq) for f, st, first_seen in emit]
+        analytics = summarize(p, _exposure(p), dq)
+        new_state = state.evolve(
+            last_ts=snapshot.ts, last_seq=snapshot.seq, last_digest=digest, last_spot=snapshot.spot,
+            snapshots=state.snapshots + 1, series=series, active=active, smile=p.fit.prior(),
+        )
+        return ScoreResult(anomalies, analytics, new_state, True)
+
+    def _refusal(self, snapshot: Snapshot, state: ChainState, digest: str) -> Finding | None:
+        if state.last_ts is not None:
+            if snapshot.ts < state.last_ts:
+                return data_error.out_of_order(snapshot.ts, state.last_ts, snapshot.seq, state.last_seq)
+            if snapshot.ts == state.last_ts:
+                return data_error.repeated(snapshot.ts, digest == state.last_digest)
+        close = expiry_close_of(snapshot, underlying_spec(snapshot.underlying))
+        if snapshot.ts >= close:
+            return data_error.after_close(snapshot.ts, close)
+        return None
+
+    def _anomaly(self, snapshot: Snapshot, f: Finding, lifecycle_state: str, first_seen, dq) -> Anomaly:
+        evidence = {"summary": f.summary, "rule": f.rule, "state": lifecycle_state, "first_seen": iso_ms(first_seen),
+                    **f.numbers}
+        return Anomaly(
+            underlying=snapshot.underlying, expiry=snapshot.expiry, ts=snapshot.ts, right=f.right, strike=f.strike,
+            type=f.type, score=f.score, severity=f.severity, edge=f.edge, evidence=evidence, data_quality=dq,
+        )
+
+
+def _exposure(p: PricedChain):
+    ch = p.chain
+    return gamma_exposure(p.snapshot.spot, p.forward.forward, ch.strike, ch.is_call, ch.open_interest,
+                          p.fitted_iv, p.greeks.gamma, p.t, p.rate, p.spec.multiplier)
+
+
+def _digest(snapshot: Snapshot) -> str:
+    """Content hash of the quotes, so a replayed snapshot is recognised as one."""
+    ch = snapshot.chain
+    h = hashlib.blake2b(digest_size=12)
+    h.update(np.float64(snapshot.spot).tobytes())
+    for col in (ch.strike, ch.bid, ch.ask, ch.last, ch.volume):
+        h.update(np.ascontiguousarray(col).tobytes())
+    h.update(ch.is_call.tobytes())
+    return h.hexdigest()

@@ -1,0 +1,145 @@
+"""Per-chain state that time-series rules need, as plain data that can be saved and restored.
+
+Scale-out: the Functions app keeps this outside the process (a table entity
+with ETag concurrency), so every field serialises to JSON-safe lists.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+
+from spyglass.contract import Chain, iso_ms
+
+_SERIES_FIELDS = (
+    "volume",  # last cumulative volume
+    "rate_mean",  # EW mean of interval volume per second
+    "rate_var",  # EW variance of the same
+    "rate_obs",  # number of interval observations
+    "spread_mean",  # EW mean spread (dollars)
+    "spread_obs",
+    "residual_vol",  # last (mid IV - fitted IV), NaN when not clean
+    "residual_price",  # last (mid - fair), dollars per share
+    "had_ask",  # 1.0 if the ask was present last time
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ContractSeries:
+    """Arrays aligned with a chain's (right, strike) order."""
+
+    is_call: np.ndarray
+    strike: np.ndarray
+    values: dict[str, np.ndarray]
+
+    @classmethod
+    def empty(cls, chain: Chain) -> ContractSeries:
+        n = len(chain)
+        vals = {name: np.full(n, math.nan) for name in _SERIES_FIELDS}
+        for name in ("rate_obs", "spread_obs"):
+            vals[name] = np.zeros(n)
+        return cls(chain.is_call.copy(), chain.strike.copy(), vals)
+
+    def aligned_to(self, chain: Chain) -> ContractSeries:
+        """The same history re-indexed to ``chain``'s contracts (new contracts start empty)."""
+        if self.strike.shape == chain.strike.shape and np.array_equal(self.strike, chain.strike) and np.array_equal(
+            self.is_call, chain.is_call
+        ):
+            return self
+        fresh = ContractSeries.empty(chain)
+        index = {(bool(c), float(k)): i for i, (c, k) in enumerate(zip(self.is_call, self.strike))}
+        for j, (c, k) in enumerate(zip(chain.is_call, chain.strike)):
+            i = index.get((bool(c), float(k)))
+            if i is not None:
+                for name in _SERIES_FIELDS:
+                    fresh.values[name][j] = self.values[name][i]
+        return fresh
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return self.values[name]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "right": ["C" if c else "P" for c in self.is_call],
+            "strike": self.strike.tolist(),
+            **{name: [None if math.isnan(v) else v for v in self.values[name].tolist()] for name in _SERIES_FIELDS},
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> ContractSeries:
+        vals = {name: np.array([math.nan if v is None else v for v in d[name]], dtype=float) for name in _SERIES_FIELDS}
+        return cls(np.array([r == "C" for r in d["right"]], dtype=bool), np.array(d["strike"], dtype=float), vals)
+
+
+@dataclass(frozen=True, slots=True)
+class ActiveAnomaly:
+    first_seen: datetime
+    last_seen: datetime
+    last_emitted: datetime
+    severity: str
+
+
+@dataclass(frozen=True, slots=True)
+class ChainState:
+    """Everything the scorer remembers about one (underlying, expiry) between snapshots."""
+
+    underlying: str
+    expiry: str
+    last_ts: datetime | None = None
+    last_seq: int | None = None
+    last_digest: str | None = None
+    last_spot: float | None = None
+    snapshots: int = 0
+    series: ContractSeries | None = None
+    active: dict[str, ActiveAnomaly] = field(default_factory=dict)
+    smile: dict[str, Any] | None = None  # the last fit, to warm-start the next (SmileFit.prior())
+
+    def evolve(self, **changes: Any) -> ChainState:
+        return replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "underlying": self.underlying,
+            "expiry": self.expiry,
+            "last_ts": iso_ms(self.last_ts) if self.last_ts else None,
+            "last_seq": self.last_seq,
+            "last_digest": self.last_digest,
+            "last_spot": self.last_spot,
+            "snapshots": self.snapshots,
+            "series": self.series.to_dict() if self.series else None,
+            "smile": self.smile,
+            "active": {
+                k: {
+                    "first_seen": iso_ms(a.first_seen),
+                    "last_seen": iso_ms(a.last_seen),
+                    "last_emitted": iso_ms(a.last_emitted),
+                    "severity": a.severity,
+                }
+                for k, a in self.active.items()
+            },
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> ChainState:
+        def ts(v: str | None) -> datetime | None:
+            return datetime.fromisoformat(v.replace("Z", "+00:00")) if v else None
+
+        return cls(
+            underlying=d["underlying"],
+            expiry=d["expiry"],
+            last_ts=ts(d.get("last_ts")),
+            last_seq=d.get("last_seq"),
+            last_digest=d.get("last_digest"),
+            last_spot=d.get("last_spot"),
+            snapshots=int(d.get("snapshots", 0)),
+            series=ContractSeries.from_dict(d["series"]) if d.get("series") else None,
+            smile=d.get("smile"),
+            active={
+                k: ActiveAnomaly(ts(a["first_seen"]), ts(a["last_seen"]), ts(a["last_emitted"]), a["severity"])
+                for k, a in (d.get("active") or {}).items()
+            },
+        )

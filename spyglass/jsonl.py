@@ -1,0 +1,67 @@
+"""JSON-lines files: plain, gzip (by ``.gz`` suffix) or ``-`` for stdin/stdout."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import sys
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO
+
+import orjson
+
+
+@contextmanager
+def open_lines(path: str | Path) -> Iterator[IO[bytes]]:
+    """Binary line reader; raises OSError when the input cannot be opened."""
+    if str(path) == "-":
+        yield sys.stdin.buffer
+        return
+    p = Path(path)
+    with (gzip.open(p, "rb") if p.suffix == ".gz" else open(p, "rb")) as fh:
+        yield fh
+
+
+@contextmanager
+def open_sink(path: str | Path | None) -> Iterator[IO[bytes] | None]:
+    """Binary writer for ``path`` (``-`` is stdout, ``None`` writes nothing)."""
+    if path is None:
+        yield None
+        return
+    if str(path) == "-":
+        yield sys.stdout.buffer
+        sys.stdout.buffer.flush()
+        return
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    raw = gzip.open(p, "wb") if p.suffix == ".gz" else open(p, "wb")
+    with io.BufferedWriter(raw) if isinstance(raw, gzip.GzipFile) else raw as fh:
+        yield fh
+
+
+def read_records(path: str | Path) -> Iterator[dict]:
+    """Parsed JSON objects from a JSON-lines file, skipping blank lines.
+
+    Accepts the literal NaN that Python's json writes (orjson does not).
+    """
+    with open_lines(path) as fh:
+        for raw in fh:
+            if not raw.strip():
+                continue
+            try:
+                yield orjson.loads(raw)
+            except orjson.JSONDecodeError:
+                yield json.loads(raw)
+
+
+def write_records(path: str | Path, records: Iterable[dict]) -> int:
+    """Write JSON objects as lines (``.gz`` compresses, ``-`` is stdout); returns the count."""
+    n = 0
+    with open_sink(path) as fh:
+        for rec in records:
+            fh.write(orjson.dumps(rec, option=orjson.OPT_SERIALIZE_NUMPY) + b"\n")
+            n += 1
+    return n

@@ -1,0 +1,225 @@
+"""A positive and a negative test for every rule, on chains with known fair values."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import numpy as np
+import pytest
+
+from spyglass.session import ScoringSession
+from tests.spyglass.chainkit import T0, ChainKit
+
+
+def run(kit: ChainKit, seconds: int, events=None, drift: float = 0.0, session: ScoringSession | None = None):
+    session = session or ScoringSession()
+    found = []
+    for snap in kit.stream(T0, seconds, events, drift):
+        found += session.feed(snap).anomalies
+    return found
+
+
+def of(found, type_):
+    return [a for a in found if a.type == type_]
+
+
+def shift(right: str, strike: float, by: float, kit: ChainKit):
+    i = kit.index(right, strike)
+
+    def mutate(q, *_):
+        q["bid"][i] += by
+        q["ask"][i] += by
+
+    return {"mutate": mutate}
+
+
+def test_clean_chain_raises_nothing():
+    assert run(ChainKit(seed=3), 60, drift=2e-5) == []
+
+
+def test_mispricing_fires_on_a_quote_far_beyond_fair_and_names_the_edge():
+    kit = ChainKit()
+    found = run(kit, 12, {s: shift("C", 603, 0.12, kit) for s in range(6, 12)})
+    hits = of(found, "mispricing")
+    assert [(a.right, a.strike) for a in hits] == [("C", 603.0)]
+    a = hits[0]
+    assert a.evidence["side"] == "rich" and a.evidence["state"] == "new"
+    assert a.edge == pytest.approx((a.evidence["bid"] - a.evidence["fair"]) * 100, abs=0.01)
+    assert a.edge > 5 and "vol pts above the fitted smile" in a.evidence["summary"]
+    assert a.evidence["market_iv"] > a.evidence["fitted_iv"]
+
+
+def test_mispricing_ignores_a_shift_inside_the_spread_and_threshold():
+    kit = ChainKit()
+    found = run(kit, 12, {s: shift("C", 603, 0.01, kit) for s in range(6, 12)})
+    assert of(found, "mispricing") == []
+
+
+def test_cheap_quote_is_reported_as_a_buy_at_the_ask():
+    kit = ChainKit()
+    found = run(kit, 10, {s: shift("P", 599, -0.12, kit) for s in range(5, 10)})
+    hits = [a for a in of(found, "mispricing") if a.strike == 599.0]
+    assert hits and hits[0].evidence["side"] == "cheap" and "buy at the ask" in hits[0].evidence["summary"]
+
+
+def test_parity_fires_when_call_and_put_move_apart():
+    kit = ChainKit()
+    c, p = kit.index("C", 601), kit.index("P", 601)
+
+    def mutate(q, *_):
+        q["bid"][c] += 0.08
+        q["ask"][c] += 0.08
+        q["bid"][p] -= 0.08
+        q["ask"][p] -= 0.08
+
+    found = run(kit, 8, {s: {"mutate": mutate} for s in range(4, 8)})
+    hits = of(found, "parity")
+    assert [a.strike for a in hits] == [601.0]
+    assert hits[0].evidence["direction"] == "call rich" and hits[0].edge > 3
+
+
+def test_parity_is_quiet_for_a_consistent_chain_with_an_american_put_premium():
+    kit = ChainKit()
+    # deep in-the-money puts a little above European value, within K(1-DF): not a violation
+    def mutate(q, k, call, fair):
+        itm_put = (~call) & (k > kit.spot + 10)
+        q["bid"][itm_put] += 0.01
+        q["ask"][itm_put] += 0.01
+
+    found = run(kit, 6, {s: {"mutate": mutate} for s in range(6)})
+    assert of(found, "parity") == []
+
+
+def test_butterfly_arbitrage_is_found_on_tradeable_prices():
+    kit = ChainKit()
+    i = kit.index("C", 600)
+    wings = (kit.index("C", 599), kit.index("C", 601))
+
+    def mutate(q, *_):
+        q["bid"][i] = 0.5 * (q["ask"][wings[0]] + q["ask"][wings[1]]) + 0.05
+        q["ask"][i] = q["bid"][i] + 0.02
+
+    found = run(kit, 6, {s: {"mutate": mutate} for s in range(3, 6)})
+    hits = of(found, "arbitrage")
+    assert any(a.strike == 600.0 and a.evidence["kind"] == "butterfly" for a in hits)
+    assert all(abs(a.strike - 600.0) <= 1 for a in hits)
+
+
+def test_vertical_arbitrage_when_a_higher_call_bids_above_a_lower_calls_ask():
+    kit = ChainKit()
+    lo, hi = kit.index("C", 605), kit.index("C", 606)
+
+    def mutate(q, *_):
+        q["bid"][hi] = q["ask"][lo] + 0.03
+        q["ask"][hi] = q["bid"][hi] + 0.02
+
+    found = run(kit, 4, {s: {"mutate": mutate} for s in range(2, 4)})
+    assert any(a.evidence["kind"] in ("vertical", "butterfly") and a.strike in (605.0, 606.0)
+               for a in of(found, "arbitrage"))
+
+
+def test_no_arbitrage_in_a_chain_quoted_around_fair():
+    assert of(run(ChainKit(seed=11), 20), "arbitrage") == []
+
+
+def test_volume_spike_against_the_contracts_own_baseline():
+    kit = ChainKit()
+    i = kit.index("C", 600)
+    found = run(kit, 60, {45: {"volume_add": {i: 2500}}})
+    hits = of(found, "volume_spike")
+    assert [(a.right, a.strike) for a in hits] == [("C", 600.0)]
+    assert hits[0].evidence["interval_volume"] >= 2500 and hits[0].evidence["ratio"] > 12
+
+
+def test_first_snapshot_of_the_day_is_never_a_spike_and_busy_contracts_need_more():
+    kit = ChainKit()
+    kit.volume[:] = 50_000  # big cumulative volume already at the first snapshot
+    found = run(kit, 40, {30: {"volume_add": {kit.index("C", 600): 60}}})
+    assert of(found, "volume_spike") == []
+
+
+def test_spread_blowout_vs_neighbours_and_history():
+    kit = ChainKit()
+    i = kit.index("P", 598)
+
+    def mutate(q, *_):
+        mid = 0.5 * (q["bid"][i] + q["ask"][i])
+        q["bid"][i] = round(mid - 0.15, 2)
+        q["ask"][i] = round(mid + 0.15, 2)
+
+    found = run(kit, 30, {s: {"mutate": mutate} for s in range(20, 30)})
+    hits = of(found, "spread_blowout")
+    assert [(a.right, a.strike) for a in hits] == [("P", 598.0)]
+    assert hits[0].evidence["ratio"] >= 3
+
+
+def test_chain_wide_widening_is_not_a_blowout():
+    kit = ChainKit()
+
+    def mutate(q, *_):
+        mid = 0.5 * (q["bid"] + q["ask"])
+        q["bid"][:] = np.round(mid - 0.08, 2)
+        q["ask"][:] = np.round(mid + 0.08, 2)
+
+    found = run(kit, 30, {s: {"mutate": mutate} for s in range(20, 30)})
+    assert of(found, "spread_blowout") == []
+
+
+def test_iv_jump_when_one_contract_is_remarked_against_the_smile():
+    kit = ChainKit()
+    found = run(kit, 14, {s: shift("C", 602, 0.10, kit) for s in range(8, 14)})
+    hits = of(found, "iv_jump")
+    assert [(a.strike, a.evidence["state"]) for a in hits] == [(602.0, "new")]
+    assert hits[0].evidence["change_vol_points"] > 2
+
+
+def test_iv_jump_not_fired_by_a_spot_move_the_whole_chain_follows():
+    kit = ChainKit()
+    session = ScoringSession()
+    found = []
+    for s, snap in enumerate(kit.stream(T0, 20)):
+        if s == 10:
+            kit.spot += 1.5  # the chain re-prices consistently with the new spot
+        found += session.feed(snap).anomalies
+    assert of(found, "iv_jump") == []
+
+
+@pytest.mark.parametrize(
+    ("subtype", "mutation"),
+    [
+        ("crossed", lambda q, i: q["bid"].__setitem__(i, q["ask"][i] + 0.05)),
+        ("negative", lambda q, i: q["bid"].__setitem__(i, -0.5)),
+        ("missing_ask", lambda q, i: q["ask"].__setitem__(i, np.nan)),
+    ],
+)
+def test_data_errors_are_reported_apart_and_suppress_market_rules(subtype, mutation):
+    kit = ChainKit()
+    i = kit.index("C", 600)
+    found = run(kit, 4, {3: {"mutate": lambda q, *_: mutation(q, i)}})
+    errs = of(found, "data_error")
+    assert [(a.right, a.strike, a.evidence["subtype"]) for a in errs] == [("C", 600.0, subtype)]
+    assert [a for a in found if a.type != "data_error"] == []
+
+
+def test_nan_in_the_feed_is_a_data_error_but_null_is_not():
+    kit = ChainKit()
+    session = ScoringSession()
+    for snap in kit.stream(T0, 2):
+        session.feed(snap)
+    raw = kit.snapshot(T0 + timedelta(seconds=2)).to_dict()
+    for row in raw["contracts"]:
+        if row["strike"] == 600.0 and row["right"] == "P":
+            row["bid"] = float("nan")
+    import json
+
+    from spyglass.contract import Snapshot
+
+    snap = Snapshot.from_json(json.dumps(raw))  # the literal NaN, as Python's json writes it
+    found = session.feed(snap).anomalies
+    assert [(a.right, a.strike, a.evidence["subtype"]) for a in found] == [("P", 600.0, "nonfinite")]
+
+
+def test_far_otm_without_bid_is_normal():
+    kit = ChainKit(width=40)
+    found = run(kit, 5)
+    assert found == []

@@ -1,0 +1,64 @@
+"""The `spyglass` command line, run as a user runs it (a subprocess on the installed entry point)."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.spyglass.chainkit import T0, ChainKit
+from tests.spyglass.detect.test_rules import shift
+
+SPYGLASS = [sys.executable, "-m", "spyglass.cli"]
+
+
+def spyglass(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([*SPYGLASS, *args], input=stdin, capture_output=True, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def day(tmp_path_factory) -> Path:
+    kit = ChainKit(seed=9)
+    lines = [s.to_json() for s in kit.stream(T0, 16, {s: shift("C", 602, 0.12, kit) for s in range(8, 16)})]
+    lines.insert(3, b'{"schema":"chain-snapshot/1","underlying":"SPY"}')  # line 4: missing fields
+    lines.insert(6, b"this is not json")  # line 7
+    path = tmp_path_factory.mktemp("cli") / "day.jsonl.gz"
+    with gzip.open(path, "wb") as fh:
+        fh.write(b"\n".join(lines) + b"\n")
+    return path
+
+
+def test_score_reports_bad_lines_by_number_and_carries_on(day, tmp_path):
+    out, side = tmp_path / "anomalies.jsonl", tmp_path / "analytics.jsonl"
+    r = spyglass("score", str(day), "-o", str(out), "--analytics", str(side), "--no-progress")
+    assert r.returncode == 0, r.stderr
+    err = r.stderr.decode()
+    assert f"{day}:4: invalid chain-snapshot/1: ts: Field required" in err
+    assert f"{day}:7: invalid chain-snapshot/1" in err
+    assert "scored 16 snapshots (2 bad lines skipped)" in err
+    anomalies = [json.loads(x) for x in out.read_text().splitlines()]
+    assert [(a["type"], a["strike"]) for a in anomalies if a["type"] == "mispricing"] == [("mispricing", 602.0)]
+    assert len(side.read_text().splitlines()) == 16
+
+
+def test_score_reads_stdin_and_writes_stdout(day):
+    r = spyglass("score", "-", "--no-progress", stdin=gzip.decompress(day.read_bytes()))
+    assert r.returncode == 0
+    assert any(json.loads(x)["type"] == "mispricing" for x in r.stdout.decode().splitlines())
+
+
+def test_unreadable_input_exits_non_zero(tmp_path):
+    r = spyglass("score", str(tmp_path / "missing.jsonl"), "--no-progress")
+    assert r.returncode == 2 and "cannot read" in r.stderr.decode()
+
+
+def test_report_prints_a_readable_summary(day, tmp_path):
+    out, side = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    spyglass("score", str(day), "-o", str(out), "--analytics", str(side), "--no-progress")
+    r = spyglass("report", str(out), "--analytics", str(side))
+    text = r.stdout.decode()
+    assert r.returncode == 0 and "ATM IV" in text and "mispricing" in text and "by edge beyond the spread" in text
