@@ -92,7 +92,7 @@ def peer(snaps: list[Snapshot]) -> np.ndarray:
             def resid(p):
                 a_, b_, rho, m, sig = p
                 return a_ + b_ * (rho * (k - m) + np.sqrt((k - m) ** 2 + sig * sig)) - w
-            least_squares(resid, [w.min(), 0.1 * w.max() / max(k.ptp(), 1e-6), -0.5, 0.0, 0.01],
+            least_squares(resid, [w.min(), 0.1 * w.max() / max(np.ptp(k), 1e-6), -0.5, 0.0, 0.01],
                           bounds=([-1, 0, -0.999, -1, 1e-6], [1, 10, 0.999, 1, 1]))
         lat.append(time.perf_counter() - t0)
     return np.array(lat)

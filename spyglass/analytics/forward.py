@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from spyglass.analytics.pairs import call_put_pairs
 from spyglass.contract import Chain
 
 
@@ -49,21 +50,18 @@ def parity_forward(
     if t <= 0.0:
         return ForwardEstimate(carry, math.nan, math.nan, 0, "carry")
     df = math.exp(-rate * t)
-    ok = two_sided(chain.bid, chain.ask)
-    calls = np.flatnonzero(chain.is_call & ok)
-    puts = np.flatnonzero(~chain.is_call & ok)
-    k, ic, ip = np.intersect1d(chain.strike[calls], chain.strike[puts], assume_unique=True, return_indices=True)
+    k, ci, pi = call_put_pairs(chain, two_sided(chain.bid, chain.ask))
     near = np.abs(k / spot - 1.0) <= max_distance
     order = np.argsort(np.abs(k[near] - spot), kind="stable")[:max_pairs]
     if order.size < MIN_PAIRS:
         # one or two pairs cannot outvote a broken quote; the carry forward is exact enough for 0DTE
         return ForwardEstimate(carry, math.nan, math.nan, int(order.size), "carry")
-    k = k[near][order]
-    ci = calls[ic[near][order]]
-    pi = puts[ip[near][order]]
+    k, ci, pi = k[near][order], ci[near][order], pi[near][order]
     lo = k + (chain.bid[ci] - chain.ask[pi]) / df
     hi = k + (chain.ask[ci] - chain.bid[pi]) / df
-    mid = np.median(0.5 * (lo + hi))
+    mids = np.sort(0.5 * (lo + hi))
+    m = mids.size
+    mid = float(mids[m // 2] if m % 2 else 0.5 * (mids[m // 2 - 1] + mids[m // 2]))  # np.median is 30x slower
     lower, upper = float(lo.max()), float(hi.min())
     if lower <= upper:
         mid = min(max(mid, lower), upper)

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from datetime import datetime, time, timezone
 
 import numpy as np
 
 from spyglass.analytics.black import Greeks, black_price, greeks, implied_vol
 from spyglass.analytics.forward import ForwardEstimate, parity_forward, two_sided
 from spyglass.analytics.smile import SmileFit, fit_smile
-from spyglass.clock import session_close, time_to_expiry
+from spyglass.clock import NEW_YORK, session_close, time_to_expiry
 from spyglass.config import DetectorConfig, UnderlyingSpec
 from spyglass.contract import Chain, Snapshot
 
@@ -53,8 +54,14 @@ class PricedChain:
         return math.exp(-self.rate * self.t)
 
 
-def expiry_close_of(snapshot: Snapshot, spec: UnderlyingSpec):
-    return snapshot.expiry_close or session_close(snapshot.expiry, spec.calendar)
+def expiry_close_of(snapshot: Snapshot, spec: UnderlyingSpec) -> datetime:
+    """The snapshot's own close, else the exchange calendar's (early closes included), else 16:00 New York."""
+    if snapshot.expiry_close is not None:
+        return snapshot.expiry_close
+    try:
+        return session_close(snapshot.expiry, spec.calendar)
+    except ValueError:  # not a session, or outside the calendar's range: the regular close
+        return datetime.combine(snapshot.expiry, time(16, 0), NEW_YORK).astimezone(timezone.utc)
 
 
 def price_chain(snapshot: Snapshot, spec: UnderlyingSpec, cfg: DetectorConfig, smile_prior: dict | None = None

@@ -12,10 +12,12 @@ Fit, in three stages:
    half-spreads, so the anomalies themselves do not bend the fit.
 3. Price space: Gauss-Newton polish on (mid - model price) / half-spread,
    exact where IV is ill-conditioned (the last ~20 minutes, penny quotes).
-Arbitrage check: fitted call prices must fall and be convex in strike; if not,
-the penalty is raised and the fit repeated. The flag is reported.
-Fallback: with too few two-sided quotes the penalty becomes very large, which
-collapses the spline to a straight line in z (a flat smile with one point).
+Three starts compete (vol-space fit, flat at the median IV near the forward,
+the previous snapshot's smile); the lowest robust loss wins, the previous smile
+winning ties. Arbitrage check: fitted call prices must fall and be convex in
+strike; if not, the penalty is raised and the fit repeated; the flag is
+reported. Beyond the quoted range total variance is extrapolated linearly.
+Fallback: with too few quotes the spline collapses to a line, or a flat smile.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import numpy as np
 from numba import njit
 
 from spyglass.analytics.black import implied_vol_scalar, norm_cdf
+from spyglass.analytics.nan import nz
 
 Z_MIN = -6.0
 Z_MAX = 6.0
@@ -42,7 +45,7 @@ _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 def _basis(z: float, out: np.ndarray, lo: float, hi: float) -> int:
     """Uniform cubic B-spline values at z clamped to [lo, hi]; returns the first of 4 nonzero indices.
 
-    Clamping makes the smile flat beyond the quoted range: no quotes, no shape.
+    Used for fitting, where every point lies inside the quoted range.
     """
     z = min(max(z, lo, Z_MIN), hi, Z_MAX - 1e-9)
     x = (z - Z_MIN) / Z_STEP
@@ -58,14 +61,33 @@ def _basis(z: float, out: np.ndarray, lo: float, hi: float) -> int:
 
 
 @njit(cache=True)
-def spline_vol(z: np.ndarray, coef: np.ndarray, lo: float, hi: float) -> np.ndarray:
-    n = z.shape[0]
-    out = np.empty(n)
+def spline_vol_scalar(z: float, coef: np.ndarray, lo: float, hi: float) -> float:
+    """The fitted vol at z. Beyond the quoted range [lo, hi] total variance continues linearly in
+    moneyness with the edge's slope (C1: no kink, so no spurious butterfly arbitrage at the edge),
+    capped at twice the edge vol."""
     b = np.empty(4)
-    for k in range(n):
-        i = _basis(z[k], b, lo, hi)
-        v = b[0] * coef[i] + b[1] * coef[i + 1] + b[2] * coef[i + 2] + b[3] * coef[i + 3]
-        out[k] = max(v, MIN_VOL)
+    lo = max(lo, Z_MIN)
+    hi = min(hi, Z_MAX - 1e-9)
+    if lo <= z <= hi:
+        i = _basis(z, b, lo, hi)
+        return max(b[0] * coef[i] + b[1] * coef[i + 1] + b[2] * coef[i + 2] + b[3] * coef[i + 3], MIN_VOL)
+    edge = lo if z < lo else hi
+    x = (edge - Z_MIN) / Z_STEP
+    i = int(math.floor(x))
+    u = x - i
+    v = max(((1 - u) ** 3 * coef[i] + (3 * u**3 - 6 * u**2 + 4) * coef[i + 1]
+             + (-3 * u**3 + 3 * u**2 + 3 * u + 1) * coef[i + 2] + u**3 * coef[i + 3]) / 6.0, MIN_VOL)
+    dv = (-0.5 * (1 - u) ** 2 * coef[i] + (1.5 * u**2 - 2 * u) * coef[i + 1]
+          + (-1.5 * u**2 + u + 0.5) * coef[i + 2] + 0.5 * u**2 * coef[i + 3]) / Z_STEP
+    var = v * v + 2.0 * v * dv * (z - edge)
+    return min(max(math.sqrt(max(var, 0.0)), MIN_VOL), 2.0 * v)
+
+
+@njit(cache=True)
+def spline_vol(z: np.ndarray, coef: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    out = np.empty(z.shape[0])
+    for k in range(z.shape[0]):
+        out[k] = spline_vol_scalar(z[k], coef, lo, hi)
     return out
 
 
@@ -119,8 +141,12 @@ def _solve(a: np.ndarray, g: np.ndarray, coef: np.ndarray, pen: np.ndarray, lam_
     lam = lam_rel * scale + 1e-12
     lhs = a + lam * pen
     rhs = g - lam * (pen @ coef)
+    ridge = 0.0
     for j in range(N_COEF):
-        lhs[j, j] += 1e-9 * scale + 1e-12
+        ridge += lhs[j, j]
+    ridge = 1e-10 * ridge / N_COEF + 1e-12  # relative to the whole system, penalty included
+    for j in range(N_COEF):
+        lhs[j, j] += ridge
     return np.linalg.solve(lhs, rhs)
 
 
@@ -222,9 +248,7 @@ def fit_smile_kernel(
     c2 = bisquare_c * bisquare_c / 6.0
     for k in range(n):
         if use_price[k]:
-            i = _basis(z[k], b, lo, hi)
-            vol = max(b[0] * coef[i] + b[1] * coef[i + 1] + b[2] * coef[i + 2] + b[3] * coef[i + 3], MIN_VOL)
-            p, _ = _price_vega(forward, strike[k], t, df, vol, is_call[k])
+            p, _ = _price_vega(forward, strike[k], t, df, spline_vol_scalar(z[k], coef, lo, hi), is_call[k])
             r = (mid[k] - p) / half_spread[k]
             resid[k] = r
             a = r / bisquare_c
@@ -241,7 +265,7 @@ class SmileFit:
     rate: float
     atm_vol: float
     coef: np.ndarray
-    z_lo: float  # the smile is flat outside the quoted range [z_lo, z_hi]
+    z_lo: float  # the quoted range; beyond it total variance is extrapolated linearly (see _vol)
     z_hi: float
     points: int  # quotes that carried weight in the final fit
     rms_half_spreads: float  # weighted RMS residual of the fitted points
@@ -311,7 +335,7 @@ def fit_smile(
         use_iv = usable & otm & np.isfinite(mid_iv) & (mid >= min(min_price, 2.0 * tick))
     atm_vol = atm_level(strike, is_call, bid, ask, forward, t, rate)
     if not math.isfinite(atm_vol):
-        atm_vol = _median_nearest(strike, forward, mid_iv, use_iv)
+        atm_vol = _median_nearest(strike, forward, mid_iv, use_iv, 4)
     if not math.isfinite(atm_vol) or t <= 0:
         return SmileFit(forward, t, rate, math.nan, np.full(N_COEF, math.nan), 0.0, 0.0, 0, math.nan, "iv", False, "none")
     z = np.log(strike / forward) / (atm_vol * math.sqrt(t))
@@ -325,36 +349,40 @@ def fit_smile(
     else:
         method, lam, pen = "flat", 1e6, _FLAT
     space = "price" if near_close else "iv"
-    listed = np.unique(strike)
     # two starts, keep the lower robust loss: the vol-space fit, and a flat smile at the
     # median IV of the quotes around the forward (robust when a few quotes carry the fit)
-    # a third start, the previous snapshot's smile, wins ties: it must be beaten by at least one more
-    # quote explained (the loss of one rejected quote, c^2/6), so the smile does not flip between
-    # equally good fits from one second to the next
+    # a third start, the previous snapshot's smile, wins ties: another start must explain at least two
+    # more quotes (more than 1.5x the loss of one rejected quote, c^2/6) to replace it. One quote alone,
+    # above all the last one on a wing, where the spline's free edge can bend to fit anything, must not
+    # move the smile off its recent history; a genuine move shifts many quotes together
     starts = [(np.full(N_COEF, atm_vol), 4, 0.0)]
-    flat = _median_nearest(strike, forward, mid_iv, usable & np.isfinite(mid_iv), count=6)
+    flat = _median_nearest(strike, forward, mid_iv, usable, 6)
     if math.isfinite(flat):
         starts.append((np.full(N_COEF, flat), 0, 0.0))
     if prior is not None and prior["t"] > 0:
-        starts.append((_warm_start(prior, atm_vol, t), 0, BISQUARE_C**2 / 6.0))
+        starts.append((_warm_start(prior, atm_vol, t), 0, 1.5 * BISQUARE_C**2 / 6.0))
+    mid0, iv0 = nz(mid), nz(mid_iv)
     for _ in range(3):
         best, best_loss = None, math.inf
-        try:
-            for start, vol_iters, bonus in starts:
+        for start, vol_iters, bonus in starts:
+            try:
                 fit = fit_smile_kernel(
-                    z, strike, is_call, np.nan_to_num(mid), half, np.nan_to_num(mid_iv), use_iv, usable,
+                    z, strike, is_call, mid0, half, iv0, use_iv, usable,
                     forward, t, rate, start, lam, BISQUARE_C, vol_iters, 3, z_lo, z_hi, pen,
                 )
-                if fit[3] - bonus < best_loss:
-                    best, best_loss = fit, fit[3] - bonus
-        except np.linalg.LinAlgError:  # degenerate quotes: report no fit rather than fail the snapshot
+            except np.linalg.LinAlgError:  # a degenerate start: the others may still fit
+                continue
+            if fit[3] - bonus < best_loss:
+                best, best_loss = fit, fit[3] - bonus
+        if best is None:  # no start could be solved: report no fit rather than fail the snapshot
             return SmileFit(forward, t, rate, atm_vol, np.full(N_COEF, math.nan), z_lo, z_hi, 0, math.nan, space,
                             False, "none")
         coef, weight, resid, _ = best
-        arb_free = _calls_arbitrage_free(listed, forward, t, rate, atm_vol, coef, z_lo, z_hi)
+        arb_free = _calls_arbitrage_free(strike, forward, t, rate, atm_vol, coef, z_lo, z_hi, 0.1 * tick)
         if arb_free:
             break
         lam *= 10.0
+        starts = [(coef, 0, 0.0)]  # stiffen the winner; the other starts already lost
     w = weight[usable]
     r = resid[usable]
     fitted = w > 0
@@ -362,67 +390,76 @@ def fit_smile(
     return SmileFit(forward, t, rate, atm_vol, coef, z_lo, z_hi, int(fitted.sum()), rms, space, arb_free, method)
 
 
+@njit(cache=True)
 def atm_level(strike, is_call, bid, ask, forward: float, t: float, rate: float) -> float:
     """ATM implied vol from the two strikes around the forward, each leg pair merged through parity.
 
     For a strike with both legs quoted, the in-the-money leg less its discounted
     intrinsic value is a second quote of the out-of-the-money option; the two
     are averaged by inverse squared half-spread. This stays well-conditioned in
-    the last minutes, when single in-the-money IVs are noise.
+    the last minutes, when single in-the-money IVs are noise. Chains are sorted
+    calls then puts by strike.
     """
     df = math.exp(-rate * t)
-    with np.errstate(invalid="ignore"):
-        ok = np.isfinite(bid) & np.isfinite(ask) & (bid > 0) & (ask >= bid)
-    calls = np.flatnonzero(is_call & ok)
-    puts = np.flatnonzero(~is_call & ok)
-    k, ic, ip = np.intersect1d(strike[calls], strike[puts], assume_unique=True, return_indices=True)
-    if k.size == 0:
-        return math.nan
-    below = np.flatnonzero(k <= forward)
-    above = np.flatnonzero(k >= forward)
-    picks = [j for j in (below[-1] if below.size else None, above[0] if above.size else None) if j is not None]
-    vols, dist = [], []
-    for j in dict.fromkeys(picks):
-        c, p = calls[ic[j]], puts[ip[j]]
-        otm, itm = (c, p) if k[j] >= forward else (p, c)
+    n = strike.shape[0]
+    below_k, above_k = -math.inf, math.inf
+    vol_below, vol_above = math.nan, math.nan
+    for i in range(n):
+        if not is_call[i] or not (bid[i] > 0.0 and ask[i] >= bid[i]):
+            continue
+        k = strike[i]
+        if not (k <= forward and k > below_k) and not (k >= forward and k < above_k):
+            continue
+        j = -1
+        for m in range(n):  # the put at the same strike
+            if not is_call[m] and strike[m] == k and bid[m] > 0.0 and ask[m] >= bid[m]:
+                j = m
+                break
+        if j < 0:
+            continue
+        otm, itm = (i, j) if k >= forward else (j, i)
         w_o = 1.0 / max(ask[otm] - bid[otm], 1e-4) ** 2
         w_i = 1.0 / max(ask[itm] - bid[itm], 1e-4) ** 2
-        price = (w_o * 0.5 * (bid[otm] + ask[otm]) + w_i * (0.5 * (bid[itm] + ask[itm]) - df * abs(forward - k[j])))
-        price /= w_o + w_i
-        v = implied_vol_scalar(price, forward, k[j], t, rate, bool(is_call[otm]))
-        if math.isfinite(v):
-            vols.append(v)
-            dist.append(abs(math.log(k[j] / forward)))
-    if not vols:
-        return math.nan
-    if len(vols) == 1 or dist[0] + dist[1] == 0:
-        return float(vols[0])
-    return float((vols[0] * dist[1] + vols[1] * dist[0]) / (dist[0] + dist[1]))
-
-
-def _median_nearest(strike: np.ndarray, forward: float, mid_iv: np.ndarray, use: np.ndarray, count: int = 4) -> float:
-    idx = np.flatnonzero(use)
-    if idx.size == 0:
-        return math.nan
-    nearest = idx[np.argsort(np.abs(strike[idx] - forward), kind="stable")[:count]]
-    return float(np.median(mid_iv[nearest]))
+        price = w_o * 0.5 * (bid[otm] + ask[otm]) + w_i * (0.5 * (bid[itm] + ask[itm]) - df * abs(forward - k))
+        v = implied_vol_scalar(price / (w_o + w_i), forward, k, t, rate, is_call[otm])
+        if not math.isfinite(v):
+            continue
+        if k <= forward and k > below_k:
+            below_k, vol_below = k, v
+        if k >= forward and k < above_k:
+            above_k, vol_above = k, v
+    if math.isnan(vol_below):
+        return vol_above
+    if math.isnan(vol_above) or above_k == below_k:
+        return vol_below
+    d_below = math.log(forward / below_k)
+    d_above = math.log(above_k / forward)
+    return (vol_below * d_above + vol_above * d_below) / (d_below + d_above)
 
 
 @njit(cache=True)
-def _calls_arbitrage_free(strikes, forward, t, rate, atm_vol, coef, lo, hi) -> bool:
-    """Fitted call prices on the listed strikes (sorted, unique) must fall and be convex in strike."""
+def _median_nearest(strike, forward: float, mid_iv, use, count: int) -> float:
+    """Median IV of the ``count`` usable quotes nearest the forward."""
+    idx = np.flatnonzero(use & (mid_iv == mid_iv))
+    if idx.shape[0] == 0:
+        return math.nan
+    order = np.argsort(np.abs(strike[idx] - forward))[:count]
+    return float(np.median(mid_iv[idx[order]]))
+
+
+@njit(cache=True)
+def _calls_arbitrage_free(strike, forward, t, rate, atm_vol, coef, lo, hi, tol) -> bool:
+    """Fitted call prices on the listed strikes must fall and be convex in strike, to within ``tol``
+    dollars per dollar of strike (a tenth of a tick: smaller violations are not tradeable)."""
+    strikes = np.unique(strike)
     n = strikes.shape[0]
     if n < 3:
         return True
     df = math.exp(-rate * t)
     sd = atm_vol * math.sqrt(t)
-    b = np.empty(4)
     c = np.empty(n)
     for k in range(n):
-        i = _basis(math.log(strikes[k] / forward) / sd, b, lo, hi)
-        vol = max(b[0] * coef[i] + b[1] * coef[i + 1] + b[2] * coef[i + 2] + b[3] * coef[i + 3], MIN_VOL)
-        c[k], _ = _price_vega(forward, strikes[k], t, df, vol, True)
-    tol = 1e-9 * forward
+        c[k], _ = _price_vega(forward, strikes[k], t, df, spline_vol_scalar(math.log(strikes[k] / forward) / sd, coef, lo, hi), True)
     prev_slope = -np.inf
     for k in range(n - 1):
         slope = (c[k + 1] - c[k]) / (strikes[k + 1] - strikes[k])

@@ -15,26 +15,26 @@ from typing import Any
 import numpy as np
 import orjson
 
-from spyglass.analytics.black import greeks
+from numba import njit
+
+from spyglass.analytics.black import norm_cdf
 from spyglass.analytics.exposure import Exposure
+from spyglass.analytics.pairs import call_put_pairs
 from spyglass.analytics.pricing import PricedChain
-from spyglass.analytics.smile import spline_vol
+from spyglass.analytics.smile import spline_vol_scalar
 from spyglass.contract import iso_ms
 from spyglass.detect.finding import r4
 
 ANALYTICS_SCHEMA = "chain-analytics/1"
-_Z = np.linspace(-4.0, 4.0, 401)
+_Z = np.linspace(-4.0, 4.0, 81)  # 25-delta vols interpolate to well under 0.1 vol point
 
 
 def expected_move(p: PricedChain) -> float:
     """ATM straddle mid, interpolated to the forward: the market's price of the move to the close."""
-    ch = p.chain
-    calls = np.flatnonzero(ch.is_call & p.two_sided)
-    puts = np.flatnonzero(~ch.is_call & p.two_sided)
-    k, ic, ip = np.intersect1d(ch.strike[calls], ch.strike[puts], assume_unique=True, return_indices=True)
+    k, ci, pi = call_put_pairs(p.chain, p.two_sided)
     if k.size == 0:
         return math.nan
-    straddle = p.mid[calls[ic]] + p.mid[puts[ip]]
+    straddle = p.mid[ci] + p.mid[pi]
     f = p.forward.forward
     if f <= k[0] or f >= k[-1]:
         return float(straddle[np.argmin(np.abs(k - f))])
@@ -46,16 +46,30 @@ def risk_reversal_25d(p: PricedChain) -> tuple[float, float]:
     fit = p.fit
     if not fit.ok or p.t <= 0:
         return math.nan, math.nan
-    sd_atm = fit.atm_vol * math.sqrt(p.t)
-    k = fit.forward * np.exp(_Z * sd_atm)
-    vol = spline_vol(_Z, fit.coef, fit.z_lo, fit.z_hi)
-    n = k.size
-    f = np.full(n, fit.forward)
-    # with spot = forward and no discounting, the call delta is the forward delta N(d1)
-    call_delta = greeks(f, f, k, np.full(n, p.t), np.zeros(n), vol, np.ones(n, np.bool_)).delta
-    # call delta falls with strike; np.interp needs increasing x
-    c25 = float(np.interp(0.25, call_delta[::-1], vol[::-1]))
-    p25 = float(np.interp(0.75, call_delta[::-1], vol[::-1]))  # put delta -0.25 = call delta 0.75
+    return _rr25(fit.coef, fit.z_lo, fit.z_hi, fit.atm_vol, p.t)
+
+
+@njit(cache=True)
+def _rr25(coef, lo, hi, atm_vol, t):
+    """Walk the fitted smile in moneyness; interpolate the vol where N(d1) crosses 0.75 and 0.25."""
+    sd_atm = atm_vol * math.sqrt(t)
+    c25 = p25 = math.nan
+    prev_delta = prev_vol = math.nan
+    for j in range(_Z.shape[0]):
+        z = _Z[j]
+        vol = spline_vol_scalar(z, coef, lo, hi)
+        s = vol * math.sqrt(t)
+        delta = norm_cdf(-z * sd_atm / s + 0.5 * s)  # falls as the strike rises
+        if j > 0:
+            for target in (0.75, 0.25):
+                if prev_delta >= target > delta:
+                    w = (prev_delta - target) / (prev_delta - delta)
+                    v = prev_vol + w * (vol - prev_vol)
+                    if target == 0.25:
+                        c25 = v
+                    else:
+                        p25 = v  # put delta -0.25 is call delta 0.75
+        prev_delta, prev_vol = delta, vol
     return c25, p25
 
 

@@ -20,8 +20,11 @@ class Finding:
 
     @property
     def key(self) -> str:
+        """What makes two findings in a row one condition: type and contract, and for
+        instantaneous events (jumps) their direction, so a reversal is a new event."""
         k = "" if self.strike is None else f"{self.strike:g}"
-        return f"{self.type}|{self.right or ''}|{k}"
+        direction = self.numbers.get("direction_key", "")
+        return f"{self.type}|{self.right or ''}|{k}|{direction}"
 
 
 def contract_label(is_call: bool, strike: float) -> str:

@@ -82,7 +82,7 @@ class Scorer:
         updates["volume"] = np.where(np.isfinite(chain.volume) & clean, chain.volume, prev["volume"])
         updates["residual_vol"] = res_vol
         updates["residual_price"] = res_price
-        updates["had_ask"] = np.where(np.isfinite(chain.ask), 1.0, 0.0)
+        updates["was_two_sided"] = np.where(p.two_sided, 1.0, 0.0)
         series = ContractSeries(prev.is_call, prev.strike, {**prev.values, **updates})
 
         dq = quality.grade(p, bad)

@@ -24,7 +24,7 @@ _SERIES_FIELDS = (
     "spread_obs",
     "residual_vol",  # last (mid IV - fitted IV), NaN when not clean
     "residual_price",  # last (mid - fair), dollars per share
-    "had_ask",  # 1.0 if the ask was present last time
+    "was_two_sided",  # 1.0 if bid and ask were both present last time
 )
 
 

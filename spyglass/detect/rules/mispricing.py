@@ -29,20 +29,23 @@ def detect(p: PricedChain, clean: np.ndarray, cfg: DetectorConfig) -> list[Findi
     ch = p.chain
     mult = p.spec.multiplier
     allowance = _early_exercise_allowance(p)
+    # each side that exists is tradeable on its own: a one-sided quote is judged on that side,
+    # with one tick standing in for its half-spread
+    half = np.where(p.two_sided, p.half_spread, 0.5 * p.spec.tick)
     with np.errstate(invalid="ignore"):
-        rich = ch.bid - (p.fair + allowance)
-        cheap = p.fair - ch.ask
+        rich = np.where(ch.bid > 0, ch.bid - (p.fair + allowance), np.nan)
+        cheap = np.where(ch.ask > 0, p.fair - ch.ask, np.nan)
         beyond = np.fmax(rich, cheap)
-        ok = clean & p.two_sided & np.isfinite(p.fair) & (beyond > cfg.mispricing_k * p.half_spread)
+        ok = clean & np.isfinite(p.fair) & (beyond > cfg.mispricing_k * half)
         ok &= beyond * mult - cfg.fee_per_contract >= cfg.mispricing_min_edge
     out = []
     for i in np.flatnonzero(ok):
-        is_rich = rich[i] >= cheap[i]
+        is_rich = bool(rich[i] >= cheap[i]) or not np.isfinite(cheap[i])
         d = float(beyond[i])
         edge = d * mult
         after_fees = edge - cfg.fee_per_contract
         name = contract_label(bool(ch.is_call[i]), float(ch.strike[i]))
-        hs = float(p.half_spread[i])
+        hs = float(half[i])
         side = "rich: sell at the bid" if is_rich else "cheap: buy at the ask"
         quote = float(ch.bid[i] if is_rich else ch.ask[i])
         mkt_iv = float(p.bid_iv[i] if is_rich else p.ask_iv[i])
@@ -60,7 +63,8 @@ def detect(p: PricedChain, clean: np.ndarray, cfg: DetectorConfig) -> list[Findi
             severity_from(after_fees / cfg.mispricing_min_edge, 1.5, 3.0), "mispricing.quote_beyond_fair", summary,
             edge=edge,
             numbers={
-                "side": "rich" if is_rich else "cheap", "bid": float(ch.bid[i]), "ask": float(ch.ask[i]),
+                "side": "rich" if is_rich else "cheap", "bid": r4(ch.bid[i]), "ask": r4(ch.ask[i]),
+                "one_sided": not bool(p.two_sided[i]),
                 "fair": r4(p.fair[i]), "market_iv": r4(mkt_iv), "fitted_iv": r4(fit_iv),
                 "vol_points": r4((mkt_iv - fit_iv) * 100), "residual_half_spreads": r4(p.residual[i]),
                 "beyond_quote_half_spreads": r4(d / hs), "edge_after_fees": r4(after_fees),

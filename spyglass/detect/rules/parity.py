@@ -5,7 +5,9 @@ DF (F - K) - K (1 - DF) <= C - P <= DF (F - K) + S (1 - e^-qT): the put's and
 the call's largest early-exercise premia. A violation is tradeable when
 C_bid - P_ask exceeds the upper edge (sell call, buy put, buy the forward) or
 C_ask - P_bid falls below the lower edge (the reverse). The forward is the
-robust median over near-the-money pairs, so one broken pair cannot move it.
+robust median over near-the-money pairs, so one broken pair cannot move it;
+with fewer than three pairs (the last minutes) it is the carry forward, and
+then two or more strikes broken the same way are blamed on the spot instead.
 
 Edge: the excess in dollars per contract; it must be at least
 ``parity_min_edge`` after two fees. The finding names the leg that is further
@@ -18,6 +20,7 @@ import math
 
 import numpy as np
 
+from spyglass.analytics.pairs import call_put_pairs
 from spyglass.analytics.pricing import PricedChain
 from spyglass.config import DetectorConfig
 from spyglass.detect.finding import Finding, money, r4, severity_from
@@ -25,15 +28,11 @@ from spyglass.detect.finding import Finding, money, r4, severity_from
 
 def detect(p: PricedChain, clean: np.ndarray, cfg: DetectorConfig) -> list[Finding]:
     ch = p.chain
-    if p.forward.method != "parity" or p.t <= 0:
+    if p.t <= 0:
         return []
-    usable = clean & p.two_sided
-    calls = np.flatnonzero(ch.is_call & usable)
-    puts = np.flatnonzero(~ch.is_call & usable)
-    k, ic, ip = np.intersect1d(ch.strike[calls], ch.strike[puts], assume_unique=True, return_indices=True)
+    k, ci, pi = call_put_pairs(ch, clean & p.two_sided)
     if k.size == 0:
         return []
-    ci, pi = calls[ic], puts[ip]
     df, fwd, mult = p.discount, p.forward.forward, p.spec.multiplier
     theo = df * (fwd - k)
     upper = theo + p.snapshot.spot * (1.0 - math.exp(-p.dividend_yield * p.t))
@@ -42,8 +41,13 @@ def detect(p: PricedChain, clean: np.ndarray, cfg: DetectorConfig) -> list[Findi
     under = lower - (ch.ask[ci] - ch.bid[pi])
     excess = np.fmax(over, under)
     fees = 2 * cfg.fee_per_contract
+    hits = np.flatnonzero(excess * mult - fees >= cfg.parity_min_edge)
+    if p.forward.method == "carry" and max(int((over[hits] > 0).sum()), int((under[hits] > 0).sum())) >= 2:
+        # without enough pairs to imply the forward, several strikes off the same way mean
+        # the spot (and so the carry forward) is what is wrong, not the quotes
+        return []
     out = []
-    for j in np.flatnonzero(excess * mult - fees >= cfg.parity_min_edge):
+    for j in hits:
         c, q, strike = ci[j], pi[j], float(k[j])
         edge = float(excess[j]) * mult
         high = over[j] >= under[j]

@@ -20,6 +20,7 @@ import math
 
 import numpy as np
 
+from spyglass.analytics.nan import nz
 from spyglass.contract import Chain
 from spyglass.config import DetectorConfig
 from spyglass.detect.neighbours import neighbour_median
@@ -42,10 +43,10 @@ def baseline(chain: Chain, prev: ContractSeries, cfg: DetectorConfig) -> tuple[n
     std = np.sqrt(np.fmax(prev["rate_var"], 0.0))
     cold = ~(prev["rate_obs"] >= cfg.volume_warmup)
     if cold.any():
-        neighbour = np.nan_to_num(neighbour_median(chain, np.where(prev["rate_obs"] >= 1, mean, np.nan), 3, True))
-        mean = np.where(cold, np.fmax(np.nan_to_num(mean), neighbour), mean)
-        std = np.where(cold, np.fmax(np.nan_to_num(std), mean), std)
-    return np.fmax(np.nan_to_num(mean), RATE_FLOOR), np.fmax(np.nan_to_num(std), RATE_FLOOR)
+        neighbour = nz(neighbour_median(chain, np.where(prev["rate_obs"] >= 1, mean, np.nan), 3, True))
+        mean = np.where(cold, np.fmax(nz(mean), neighbour), mean)
+        std = np.where(cold, np.fmax(nz(std), mean), std)
+    return np.fmax(nz(mean), RATE_FLOOR), np.fmax(nz(std), RATE_FLOOR)
 
 
 def detect(chain: Chain, rate: np.ndarray, dt: float, mean: np.ndarray, std: np.ndarray, clean: np.ndarray,
@@ -78,9 +79,10 @@ def update(prev: ContractSeries, rate: np.ndarray, dt: float, cfg: DetectorConfi
     mean, var, obs = prev["rate_mean"], prev["rate_var"], prev["rate_obs"]
     seen = np.isfinite(rate)
     first = seen & ~(obs >= 1)
-    cap = np.nan_to_num(mean) + 4.0 * np.sqrt(np.fmax(np.nan_to_num(var), 0.0)) + 1.0
+    m, v = nz(mean), nz(var)
+    cap = m + 4.0 * np.sqrt(np.fmax(v, 0.0)) + 1.0
     x = np.where(obs >= cfg.volume_warmup, np.fmin(rate, cap), rate)
-    d = x - np.nan_to_num(mean)
-    new_mean = np.where(first, rate, np.where(seen, np.nan_to_num(mean) + a * d, mean))
-    new_var = np.where(first, 0.0, np.where(seen, (1 - a) * (np.nan_to_num(var) + a * d * d), var))
+    d = x - m
+    new_mean = np.where(first, rate, np.where(seen, m + a * d, mean))
+    new_var = np.where(first, 0.0, np.where(seen, (1 - a) * (v + a * d * d), var))
     return {"rate_mean": new_mean, "rate_var": new_var, "rate_obs": obs + seen}

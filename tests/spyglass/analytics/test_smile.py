@@ -82,11 +82,19 @@ def test_no_quotes_no_fit():
     assert not fit.ok and fit.method == "none"
 
 
-def test_near_the_close_the_fit_is_in_price_space_and_flat_beyond_quotes():
+def test_near_the_close_the_fit_is_in_price_space_and_smooth_beyond_quotes():
     kit = ChainKit(seed=4)
     fit, ch, t, fwd = fitted(kit, 0.25, near_close=True)
     assert fit.space == "price"
-    far = fit.vol(np.array([fwd * 0.9, fwd * 1.1]))
-    edge = fit.vol(np.array([fwd * math.exp(fit.z_lo * fit.atm_vol * math.sqrt(t)),
-                              fwd * math.exp(fit.z_hi * fit.atm_vol * math.sqrt(t))]))
-    assert far == pytest.approx(edge)
+    sd = fit.atm_vol * math.sqrt(t)
+    for edge, outward in ((fit.z_lo, -1.0), (fit.z_hi, 1.0)):
+        z = edge + outward * np.array([-1e-6, 0.0, 1e-6, 2.0, 50.0])
+        v = fit.vol(fwd * np.exp(z * sd))
+        assert v[1] == pytest.approx(v[0], abs=1e-6) and v[2] == pytest.approx(v[1], abs=1e-6)  # continuous
+        assert np.all(v > 0) and v[4] <= 2 * v[1] + 1e-12  # total variance grows at most to the cap
+
+
+def test_fits_on_a_realistic_stream_are_arbitrage_free():
+    kit = ChainKit(seed=6)
+    fits = [fitted(kit, h)[0] for h in (6.0, 4.0, 2.0, 1.0, 0.5)]
+    assert all(f.arbitrage_free for f in fits)

@@ -223,3 +223,35 @@ def test_far_otm_without_bid_is_normal():
     kit = ChainKit(width=40)
     found = run(kit, 5)
     assert found == []
+
+
+def test_a_one_sided_ask_far_below_fair_is_a_cheap_mispricing():
+    kit = ChainKit()
+    i = kit.index("C", 601)
+
+    def collapse(q, *_):
+        q["bid"][i] = np.nan
+        q["ask"][i] = 0.01
+
+    found = run(kit, 8, {s: {"mutate": collapse} for s in range(4, 8)})
+    hits = [a for a in of(found, "mispricing") if a.strike == 601.0]
+    assert hits and hits[0].evidence["side"] == "cheap" and hits[0].evidence["one_sided"] is True
+
+
+def test_an_ask_only_line_that_is_pulled_is_not_a_data_error():
+    kit = ChainKit(width=40)
+    far = kit.index("C", 635)  # worthless: no bid, $0.01 ask
+
+    def pull(q, *_):
+        q["ask"][far] = np.nan
+
+    found = run(kit, 4, {3: {"mutate": pull}})
+    assert of(found, "data_error") == []
+
+
+def test_a_jump_and_its_reversal_are_two_events():
+    kit = ChainKit()
+    ev = {s: shift("C", 602, 0.10, kit) for s in range(5, 9)}  # up at 5, back down at 9
+    found = run(kit, 12, ev)
+    jumps = [(a.evidence["direction_key"], a.evidence["state"]) for a in of(found, "iv_jump") if a.strike == 602.0]
+    assert jumps == [("up", "new"), ("down", "new")]

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import numpy as np
 import orjson
+import pytest
 
 from spyglass.detect.scorer import Scorer
 from spyglass.detect.state import ChainState
@@ -97,3 +99,42 @@ def test_analytics_describe_the_chain():
     assert a["gex"]["total"] < 0 and all(g <= 0 for g in a["gex"]["by_strike"])
     assert len(a["contracts"]["strike"]) == 2 * kit.strikes.size
     assert a["data_quality"]["grade"] == "good"
+
+
+def test_expiry_without_a_session_falls_back_to_four_pm_new_york():
+    from datetime import date, datetime, timezone
+
+    from spyglass.analytics.pricing import expiry_close_of
+    from spyglass.config import underlying_spec
+
+    snap = ChainKit().snapshot(T0)
+    saturday = snap.__class__(**{**{f: getattr(snap, f) for f in snap.__slots__}, "expiry": date(2026, 11, 28),
+                                 "expiry_close": None})
+    assert expiry_close_of(saturday, underlying_spec("SPY")) == datetime(2026, 11, 28, 21, 0, tzinfo=timezone.utc)
+    thanksgiving_friday = snap.__class__(**{**{f: getattr(snap, f) for f in snap.__slots__},
+                                            "expiry": date(2026, 11, 27), "expiry_close": None})
+    assert expiry_close_of(thanksgiving_friday, underlying_spec("SPY")) == datetime(2026, 11, 27, 18, 0,
+                                                                                  tzinfo=timezone.utc)
+
+
+def test_risk_reversal_matches_the_true_smile():
+    import math
+
+    from scipy.optimize import brentq
+    from scipy.stats import norm
+
+    from tests.spyglass.chainkit import true_vol
+
+    kit = ChainKit(seed=2)
+    a = ScoringSession().feed(kit.snapshot(T0)).analytics
+    t, fwd, *_ = kit.arrays(T0)
+    sd = kit.atm * math.sqrt(t)
+
+    def vol_at_delta(target):
+        def f(z):
+            s = true_vol(np.array([z]), kit.atm)[0] * math.sqrt(t)
+            return norm.cdf(-z * sd / s + 0.5 * s) - target
+        return true_vol(np.array([brentq(f, -6, 6)]), kit.atm)[0]
+
+    assert a["iv_25d_call"] == pytest.approx(vol_at_delta(0.25), abs=0.003)
+    assert a["iv_25d_put"] == pytest.approx(vol_at_delta(0.75), abs=0.003)
