@@ -33,7 +33,7 @@ demo: $(STAMP)
 	$(BIN)/spyglass simulate --seed $(SEED) --hours $(DEMO_HOURS) -o $(DEMO_DIR)/snapshots.jsonl.gz --labels $(DEMO_DIR)/labels.jsonl
 	$(BIN)/spyglass score $(DEMO_DIR)/snapshots.jsonl.gz -o $(DEMO_DIR)/anomalies.jsonl --analytics $(DEMO_DIR)/analytics.jsonl.gz
 	$(BIN)/spyglass evaluate $(DEMO_DIR)/labels.jsonl $(DEMO_DIR)/anomalies.jsonl
-	$(BIN)/spyglass report $(DEMO_DIR)/anomalies.jsonl --analytics $(DEMO_DIR)/analytics.jsonl.gz
+	$(BIN)/spyglass report $(DEMO_DIR)/anomalies.jsonl --analytics $(DEMO_DIR)/analytics.jsonl.gz --every 10
 
 $(BENCH_STAMP): requirements-bench.txt pyproject.toml
 	$(PYTHON) -m venv $(BENCH_VENV)

@@ -2,53 +2,89 @@
 
 The close comes from a maintained exchange calendar (``exchange-calendars``),
 so early closes (e.g. the day after Thanksgiving, 13:00 New York) are right
-without a hand-kept holiday list. The calendar is imported lazily: snapshots
-that carry ``expiry_close`` never pay its ~0.7 s import.
+without a hand-kept holiday list. Importing it costs ~0.7 s (pandas), so each
+year's session opens and closes are computed once and kept in a small JSON
+file (``$SPYGLASS_CACHE_DIR``, default ``~/.cache/spyglass``) keyed by the
+library's version: fresh processes read that instead.
 """
 
 from __future__ import annotations
 
+import json
+import os
+import tempfile
 from datetime import date, datetime, timezone
 from functools import lru_cache
+from importlib.metadata import version
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 SECONDS_PER_YEAR = 365.0 * 86400.0
 NEW_YORK = ZoneInfo("America/New_York")
 
 
-@lru_cache(maxsize=4)
-def _calendar(name: str):  # noqa: ANN202 - exchange_calendars type
+def cache_dir() -> Path:
+    return Path(os.environ.get("SPYGLASS_CACHE_DIR") or Path.home() / ".cache" / "spyglass")
+
+
+@lru_cache(maxsize=16)
+def _sessions(calendar: str, year: int) -> dict[str, tuple[str, str]]:
+    """{YYYY-MM-DD: (open ISO, close ISO)} for one calendar year."""
+    path = cache_dir() / f"sessions-{calendar}-{year}-xc{version('exchange-calendars')}.json"
+    try:
+        return {k: tuple(v) for k, v in json.loads(path.read_text()).items()}
+    except (OSError, ValueError):
+        pass
+    table = _compute_sessions(calendar, year)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False, suffix=".tmp") as fh:
+            json.dump(table, fh)
+        os.replace(fh.name, path)  # atomic: concurrent processes never read half a file
+    except OSError:
+        pass  # a read-only disk only costs the next process the import
+    return table
+
+
+def _compute_sessions(calendar: str, year: int) -> dict[str, tuple[str, str]]:
     import exchange_calendars as xc
+    import pandas as pd
 
-    return xc.get_calendar(name)
+    cal = xc.get_calendar(calendar)
+    start = max(pd.Timestamp(date(year, 1, 1)), cal.first_session)
+    end = min(pd.Timestamp(date(year, 12, 31)), cal.last_session)
+    if start > end:
+        return {}
+    sched = cal.schedule.loc[start:end]
+    return {
+        d.date().isoformat(): (o.isoformat(), c.isoformat())
+        for d, o, c in zip(sched.index, sched["open"], sched["close"])
+    }
 
 
-@lru_cache(maxsize=256)
+def _session(day: date, calendar: str) -> tuple[datetime, datetime]:
+    row = _sessions(calendar, day.year).get(day.isoformat())
+    if row is None:
+        raise ValueError(f"{day.isoformat()} is not a {calendar} trading session")
+    return tuple(datetime.fromisoformat(x).astimezone(timezone.utc) for x in row)  # type: ignore[return-value]
+
+
 def session_close(day: date, calendar: str = "XNYS") -> datetime:
     """UTC close of ``day``'s regular session; ValueError if the exchange is shut that day."""
-    import pandas as pd
-
-    cal = _calendar(calendar)
-    label = pd.Timestamp(day)
-    if not cal.is_session(label):
-        raise ValueError(f"{day.isoformat()} is not a {calendar} trading session")
-    return cal.session_close(label).to_pydatetime().astimezone(timezone.utc)
+    return _session(day, calendar)[1]
 
 
-@lru_cache(maxsize=256)
 def session_open(day: date, calendar: str = "XNYS") -> datetime:
-    import pandas as pd
-
-    cal = _calendar(calendar)
-    return cal.session_open(pd.Timestamp(day)).to_pydatetime().astimezone(timezone.utc)
+    return _session(day, calendar)[0]
 
 
 def is_market_open(ts: datetime, calendar: str = "XNYS") -> bool:
     day = ts.astimezone(NEW_YORK).date()
     try:
-        return session_open(day, calendar) <= ts < session_close(day, calendar)
+        start, end = _session(day, calendar)
     except ValueError:
         return False
+    return start <= ts < end
 
 
 def years_between(start: datetime, end: datetime) -> float:

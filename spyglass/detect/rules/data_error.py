@@ -48,8 +48,8 @@ def contract_errors(chain: Chain, prev: ContractSeries | None) -> tuple[np.ndarr
         b, a = _num(bid[i]), _num(ask[i])
         pb, pa = _px(bid[i]), _px(ask[i])
         if nonfinite[i]:
-            findings.append(_finding(r, k, "nonfinite", f"{name}: non-finite price in the feed (bid {pb}, ask {pa})",
-                                     bid=b, ask=a))
+            findings.append(_finding(r, k, "nonfinite", f"{name}: a price arrived as NaN or infinity (bid {pb}, "
+                                     f"ask {pa}, last {_px(last[i])})", bid=b, ask=a))
         elif crossed[i]:
             findings.append(_finding(r, k, "crossed", f"{name}: crossed quote, bid {pb} above ask {pa}", bid=b, ask=a))
         elif negative[i]:
@@ -99,4 +99,4 @@ def _num(x: float) -> float | None:
 
 
 def _px(x: float) -> str:
-    return "none" if np.isnan(x) else f"{x:.2f}"
+    return "-" if np.isnan(x) else f"{x:.2f}"
