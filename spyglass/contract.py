@@ -296,6 +296,11 @@ def iso_ms(ts: datetime) -> str:
     return ts.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + f"{ts.microsecond // 1000:03d}Z"
 
 
+def parse_iso(ts: str) -> datetime:
+    """An ISO-8601 timestamp with Z or an offset, as a UTC datetime."""
+    return datetime.fromisoformat(ts.replace("Z", "+00:00")).astimezone(timezone.utc)
+
+
 def anomaly_id(underlying: str, expiry: date, ts: datetime, right: str | None, strike: float | None, type_: str) -> str:
     """Deterministic id, so that scoring the same snapshot twice yields the same rows."""
     k = "" if strike is None else f"{strike:.4f}"
@@ -358,7 +363,7 @@ class Anomaly:
             id=d["id"],
             underlying=d["underlying"],
             expiry=date.fromisoformat(d["expiry"]),
-            ts=datetime.fromisoformat(d["ts"].replace("Z", "+00:00")),
+            ts=parse_iso(d["ts"]),
             right=d.get("right"),
             strike=d.get("strike"),
             type=d["type"],

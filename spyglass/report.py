@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from datetime import datetime
 from typing import Any
 
 from spyglass.clock import NEW_YORK
-from spyglass.contract import SEVERITIES
+from spyglass.contract import SEVERITIES, parse_iso
 
 
 def _ny(ts: str) -> str:
-    return datetime.fromisoformat(ts.replace("Z", "+00:00")).astimezone(NEW_YORK).strftime("%H:%M:%S")
+    return parse_iso(ts).astimezone(NEW_YORK).strftime("%H:%M:%S")
 
 
 def _f(x: Any, fmt: str) -> str:
@@ -24,7 +23,7 @@ def analytics_table(rows: Iterable[dict[str, Any]], every_minutes: float = 30.0)
            f"{'zero gamma':>18} {'fit':>6} {'quality':>8}"]
     last = None
     for a in rows:
-        ts = datetime.fromisoformat(a["ts"].replace("Z", "+00:00"))
+        ts = parse_iso(a["ts"])
         if last is not None and (ts - last).total_seconds() < every_minutes * 60:
             continue
         last = ts

@@ -11,7 +11,6 @@ from spyglass.contract import Chain
 @njit(cache=True)
 def _merge(strike, is_call, ok):
     """Merge the calls and puts of a chain sorted calls-then-puts by strike (as ``Chain`` is)."""
-    n = strike.shape[0]
     calls = np.flatnonzero(is_call & ok)
     puts = np.flatnonzero(~is_call & ok)
     m = min(calls.shape[0], puts.shape[0])

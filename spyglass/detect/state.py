@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from spyglass.contract import Chain, iso_ms
+from spyglass.contract import Chain, iso_ms, parse_iso
 
 _SERIES_FIELDS = (
     "volume",  # last cumulative volume
@@ -126,7 +126,7 @@ class ChainState:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> ChainState:
         def ts(v: str | None) -> datetime | None:
-            return datetime.fromisoformat(v.replace("Z", "+00:00")) if v else None
+            return parse_iso(v) if v else None
 
         return cls(
             underlying=d["underlying"],

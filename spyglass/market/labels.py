@@ -29,7 +29,7 @@ from typing import Any
 
 import orjson
 
-from spyglass.contract import iso_ms
+from spyglass.contract import iso_ms, parse_iso
 from spyglass.market.config import ANOMALY_TYPES, DATA_ERROR_SUBTYPES
 
 LABEL_SCHEMA = "label/1"
@@ -101,7 +101,7 @@ def validate_label(label: dict[str, Any]) -> None:
 def parse_ts(value: str | datetime) -> datetime:
     if isinstance(value, datetime):
         return value.astimezone(timezone.utc)
-    return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(timezone.utc)
+    return parse_iso(value)
 
 
 def _plain(obj: Any) -> Any:
