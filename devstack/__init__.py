@@ -1,0 +1,1 @@
+"""Local stand-ins for the Azure services Spyglass uses (development and tests only)."""

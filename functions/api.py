@@ -1,0 +1,128 @@
+"""HTTP API: anomalies, chain analytics, signals, health. Reads only; keys required except health.
+
+Every filter is a fixed OData template with named parameters (see params.py);
+every parameter is validated and a bad one gets 400 with a message.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import datetime, timedelta, timezone
+
+import azure.functions as func
+from azure.core.exceptions import AzureError, ResourceNotFoundError
+
+from functions import storage
+from functions.http import error, json_response
+from functions.keys import day_partition, inverted_row, time_row
+from functions.params import AnomalyQuery, ParamError, encode_token, parse_limit, parse_time, parse_underlying
+from functions.settings import settings
+from spyglass import __version__
+from spyglass.clock import NEW_YORK
+
+bp = func.Blueprint()
+log = logging.getLogger("spyglass.api")
+_ID = re.compile(r"^[0-9a-f]{24}$")
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@bp.route(route="health", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+def health(req: func.HttpRequest) -> func.HttpResponse:
+    """Storage reachable, age of the newest snapshot per underlying, version. No data beyond that."""
+    try:
+        latest = list(storage.table(settings().chainstate_table).query_entities(
+            "PartitionKey eq @pk", parameters={"pk": storage.LATEST_PARTITION}, select=["RowKey", "ts"]))
+    except AzureError as exc:
+        log.error("health: storage unreachable: %s", exc)
+        return json_response({"status": "unhealthy", "storage": "unreachable", "version": __version__}, 503)
+    now = _now()
+    ages = {e["RowKey"]: round((now - e["ts"]).total_seconds(), 3) for e in latest}
+    return json_response({"status": "ok", "storage": "ok", "version": __version__,
+                          "last_snapshot_age_seconds": ages})
+
+
+@bp.route(route="anomalies", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
+def list_anomalies(req: func.HttpRequest) -> func.HttpResponse:
+    try:
+        q = AnomalyQuery.from_params(dict(req.params), settings().default_underlying, _now())
+    except ParamError as exc:
+        return error(400, str(exc))
+    flt, params = q.table_filter()
+    pages = storage.table(settings().anomalies_table).query_entities(
+        flt, parameters=params, results_per_page=q.limit).by_page(continuation_token=q.continuation)
+    items = [storage.entity_anomaly(e) for e in next(pages, [])]
+    token = encode_token(pages.continuation_token)
+    return json_response({"items": items, "count": len(items), "continuation": token})
+
+
+@bp.route(route="anomalies/{id}", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
+def get_anomaly(req: func.HttpRequest) -> func.HttpResponse:
+    anomaly_id = req.route_params.get("id", "")
+    if not _ID.match(anomaly_id):
+        return error(400, "id must be 24 lowercase hex characters")
+    found = storage.table(settings().anomalies_table).query_entities("id eq @id", parameters={"id": anomaly_id})
+    for e in found:
+        return json_response(storage.entity_anomaly(e))
+    return error(404, f"no anomaly {anomaly_id}")
+
+
+@bp.route(route="chain/latest", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
+def chain_latest(req: func.HttpRequest) -> func.HttpResponse:
+    try:
+        underlying = parse_underlying(req.params.get("underlying"), settings().default_underlying)
+    except ParamError as exc:
+        return error(400, str(exc))
+    try:
+        e = storage.table(settings().chainstate_table).get_entity(storage.LATEST_PARTITION, underlying)
+    except ResourceNotFoundError:
+        return error(404, f"no snapshot of {underlying} yet")
+    return json_response(storage.entity_analytics(e))
+
+
+@bp.route(route="chain", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
+def chain_at(req: func.HttpRequest) -> func.HttpResponse:
+    """The newest snapshot's analytics at or before ``at`` (default now), for that day's expiry."""
+    try:
+        underlying = parse_underlying(req.params.get("underlying"), settings().default_underlying)
+        at = parse_time("at", req.params.get("at")) or _now()
+        expiry = req.params.get("expiry") or at.astimezone(NEW_YORK).date().isoformat()
+        datetime.strptime(expiry, "%Y-%m-%d")
+    except ParamError as exc:
+        return error(400, str(exc))
+    except ValueError:
+        return error(400, "expiry must be YYYY-MM-DD")
+    rows = storage.table(settings().chainstate_table).query_entities(
+        "PartitionKey eq @pk and RowKey ge @rk and RowKey lt @end",  # history rows only: 13 digits sort before ':'
+        parameters={"pk": storage.chain_partition(underlying, expiry), "rk": inverted_row(at), "end": ":"},
+        results_per_page=1)
+    for e in rows:
+        return json_response(storage.entity_analytics(e))
+    return error(404, f"no {underlying} snapshot for expiry {expiry} at or before {at.isoformat()}")
+
+
+@bp.route(route="signals", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
+def list_signals(req: func.HttpRequest) -> func.HttpResponse:
+    """Signals since a time, oldest first: what a reconnecting bot needs to catch up."""
+    try:
+        underlying = parse_underlying(req.params.get("underlying"), settings().default_underlying)
+        now = _now()
+        since = parse_time("since", req.params.get("since")) or now - timedelta(hours=1)
+        limit = parse_limit(req.params.get("limit"))
+    except ParamError as exc:
+        return error(400, str(exc))
+    if since > now:
+        return error(400, "since must not be in the future")
+    rows = storage.table(settings().signals_table).query_entities(
+        "PartitionKey ge @pk_lo and PartitionKey le @pk_hi and RowKey gt @rk",
+        parameters={"pk_lo": day_partition(underlying, since), "pk_hi": day_partition(underlying, now),
+                    "rk": time_row(since)}, results_per_page=limit)
+    items = []
+    for e in rows:
+        items.append(storage.entity_anomaly(e))
+        if len(items) >= limit:
+            break
+    return json_response({"items": items, "count": len(items)})

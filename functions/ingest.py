@@ -1,0 +1,122 @@
+"""Queue trigger on ``chain-snapshots``: decode, order, score, store, publish.
+
+Idempotent and safe under scale-out: per-chain state is read and written with
+ETag concurrency (chainstate.py), snapshots are applied in order
+(ordering.py), anomaly rows have deterministic keys so a re-scored snapshot
+upserts the same rows. A malformed message raises with the reason; after
+``maxDequeueCount`` tries the host moves it to ``chain-snapshots-poison``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import datetime, timezone
+
+import azure.functions as func
+import orjson
+
+from azure.core.exceptions import ResourceNotFoundError
+
+from functions import chainstate, codec, storage
+from functions.ordering import decide
+from functions.realtime import HUB, SIGNALR_SETTING
+from functions.settings import SNAPSHOT_QUEUE, settings
+from spyglass.config import DetectorConfig
+from spyglass.contract import Anomaly
+from spyglass.detect.scorer import Scorer, ScoreResult
+
+bp = func.Blueprint()
+log = logging.getLogger("spyglass.ingest")
+SIGNAL_TYPES = ("mispricing", "parity", "arbitrage")
+MAX_CONFLICTS = 8
+_scorer: Scorer | None = None
+
+
+def scorer() -> Scorer:
+    global _scorer
+    if _scorer is None:
+        _scorer = Scorer(DetectorConfig.from_env())
+    return _scorer
+
+
+def is_signal(a: Anomaly, min_edge: float) -> bool:
+    """Actionable: a new, high-severity, tradeable mispricing with edge above the threshold."""
+    return (a.type in SIGNAL_TYPES and a.severity == "high" and a.edge is not None and a.edge >= min_edge
+            and a.evidence.get("state") == "new")
+
+
+@bp.queue_trigger(arg_name="msg", queue_name=SNAPSHOT_QUEUE, connection="AzureWebJobsStorage")
+@bp.generic_output_binding(arg_name="signalr", type="signalR", hub_name=HUB,
+                           connection_string_setting=SIGNALR_SETTING)
+def ingest(msg: func.QueueMessage, signalr: func.Out[str]) -> None:
+    started = time.perf_counter()
+    text, held_since = codec.unwrap_held(msg.get_body().decode("utf-8", errors="replace"))
+    try:
+        snapshot = codec.decode(text, storage.fetch_blob)
+    except (codec.MessageError, codec.SnapshotError) as exc:
+        log.error("malformed snapshot message %s (dequeue %s): %s", msg.id, msg.dequeue_count, exc)
+        raise
+    cfg = settings()
+    states = storage.table(cfg.chainstate_table)
+    now = datetime.now(timezone.utc)
+    for _ in range(MAX_CONFLICTS):
+        stored = chainstate.load(states, snapshot.underlying, snapshot.expiry.isoformat())
+        decision = decide(snapshot, stored.state, held_since, now)
+        if decision.action == "skip":
+            log.info("snapshot %s skipped: %s", snapshot.key, decision.reason)
+            return
+        if decision.action == "hold":
+            storage.queue(SNAPSHOT_QUEUE).send_message(codec.hold_envelope(text, held_since or now),
+                                                           visibility_timeout=1)
+            log.info("snapshot %s held: %s", snapshot.key, decision.reason)
+            return
+        result = scorer().score(snapshot, stored.state)
+        messages = _store(result, snapshot.underlying)
+        if decision.action == "score" or not result.scored:
+            break  # refused snapshots leave the state as it was
+        try:
+            chainstate.save(states, result.state, stored.etag)
+            break
+        except chainstate.StateConflict:
+            log.info("snapshot %s: chain state changed under us, deciding again", snapshot.key)
+    else:
+        raise RuntimeError(f"snapshot {snapshot.key}: chain state kept changing ({MAX_CONFLICTS} conflicts)")
+    signalr.set(orjson.dumps(messages, option=orjson.OPT_SERIALIZE_NUMPY).decode())
+    lag = (datetime.now(timezone.utc) - snapshot.ts).total_seconds()
+    log.info("snapshot %s scored in %.1f ms, queue lag %.2f s, %d anomalies", snapshot.key,
+             (time.perf_counter() - started) * 1e3, lag, len(result.anomalies),
+             extra={"snapshot": snapshot.key, "anomalies": len(result.anomalies), "queue_lag_s": lag})
+
+
+def _store(result: ScoreResult, underlying: str) -> list[dict]:
+    """Upsert anomalies, analytics and signals; return the SignalR messages to publish."""
+    cfg = settings()
+    messages: list[dict] = []
+    if result.anomalies:
+        storage.upsert_all(storage.table(cfg.anomalies_table), [storage.anomaly_entity(a) for a in result.anomalies])
+        messages += [{"target": "anomaly", "arguments": [a.to_dict()]} for a in result.anomalies]
+        signals = [a for a in result.anomalies if is_signal(a, scorer().config.signal_min_edge)]
+        if signals:
+            storage.upsert_all(storage.table(cfg.signals_table), [storage.anomaly_entity(a) for a in signals])
+            messages += [{"target": "signal", "arguments": [a.to_dict()]} for a in signals]
+    if result.analytics is not None:
+        analytics = result.analytics.to_dict()
+        history, latest = storage.analytics_entities(analytics)
+        chains = storage.table(cfg.chainstate_table)
+        chains.upsert_entity(history)
+        _upsert_latest(chains, latest)
+        messages.append({"target": "chain", "arguments": [analytics]})
+    return messages
+
+
+def _upsert_latest(chains: storage.TableClient, latest: dict) -> None:
+    """Keep the newest snapshot in the latest row: a late writer must not move it back in time."""
+    try:
+        current = chains.get_entity(latest["PartitionKey"], latest["RowKey"], select=["ts"])
+        if current["ts"] > latest["ts"]:
+            return
+    except ResourceNotFoundError:
+        pass
+    chains.upsert_entity(latest)
+
