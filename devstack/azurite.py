@@ -22,6 +22,7 @@ import weakref
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
+from typing import Self
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_BINARY = REPO_ROOT / "node_modules" / ".bin" / "azurite"
@@ -30,9 +31,7 @@ DEFAULT_BINARY = REPO_ROOT / "node_modules" / ".bin" / "azurite"
 # Storage emulator documentation; it is a public constant that only opens local emulators,
 # not a secret.
 DEV_ACCOUNT_NAME = "devstoreaccount1"
-PUBLIC_DEV_ACCOUNT_KEY = (
-    "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
-)
+PUBLIC_DEV_ACCOUNT_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
 
 _LISTENING = re.compile(r"Azurite (Blob|Queue|Table) service is successfully listening at \S+:(\d+)")
 _LIVE: weakref.WeakSet[Azurite] = weakref.WeakSet()
@@ -65,6 +64,8 @@ class Azurite:
         if in_memory and location is not None:
             raise ValueError("choose either an on-disk location or in_memory, not both")
         self.binary = Path(binary) if binary else DEFAULT_BINARY
+        if not self.binary.exists():
+            raise AzuriteError(f"{self.binary} not found: run `npm ci` (see Makefile `setup`)")
         self.host = host
         self.in_memory = in_memory
         self.startup_timeout = startup_timeout
@@ -80,12 +81,10 @@ class Azurite:
 
     # -- lifecycle ---------------------------------------------------------------------
 
-    def start(self) -> Azurite:
+    def start(self) -> Self:
         """Start and wait until all three services accept connections."""
         if self.running:
             return self
-        if not self.binary.exists():
-            raise AzuriteError(f"{self.binary} not found: run `npm ci` (see Makefile `setup`)")
         self._launch(self.ports or self._requested)
         _LIVE.add(self)
         return self
@@ -121,7 +120,7 @@ class Azurite:
         _LIVE.discard(self)
         shutil.rmtree(self._workdir, ignore_errors=True)  # holds the data unless `location` was given
 
-    def __enter__(self) -> Azurite:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(
@@ -163,17 +162,34 @@ class Azurite:
         storage = ["--inMemoryPersistence"] if self.in_memory else ["--location", str(self.location)]
         wanted = ports or Ports(0, 0, 0)
         cmd = [
-            str(self.binary), "--silent", "--skipApiVersionCheck", "--disableTelemetry", "--loose",
+            str(self.binary),
+            "--silent",
+            "--skipApiVersionCheck",
+            "--disableTelemetry",
+            "--loose",
             *storage,
-            "--blobHost", self.host, "--blobPort", str(wanted.blob),
-            "--queueHost", self.host, "--queuePort", str(wanted.queue),
-            "--tableHost", self.host, "--tablePort", str(wanted.table),
-        ]  # fmt: skip
+            "--blobHost",
+            self.host,
+            "--blobPort",
+            str(wanted.blob),
+            "--queueHost",
+            self.host,
+            "--queuePort",
+            str(wanted.queue),
+            "--tableHost",
+            self.host,
+            "--tablePort",
+            str(wanted.table),
+        ]
         with open(log_path, "wb") as log:
             self._proc = subprocess.Popen(
-                cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                start_new_session=True, cwd=self._workdir,
-            )  # fmt: skip
+                cmd,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                cwd=self._workdir,
+            )
         try:
             self.ports = self._wait_ready(log_path)
         except BaseException:

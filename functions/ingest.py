@@ -18,7 +18,8 @@ import orjson
 
 from azure.core.exceptions import ResourceNotFoundError
 
-from functions import chainstate, codec, storage
+from functions import chainstate, codec, storage, telemetry
+from functions.notify import NotifyConfig, notify
 from functions.ordering import decide
 from functions.realtime import HUB, SIGNALR_SETTING
 from functions.settings import SNAPSHOT_QUEUE, settings
@@ -50,6 +51,7 @@ def is_signal(a: Anomaly, min_edge: float) -> bool:
 @bp.generic_output_binding(arg_name="signalr", type="signalR", hub_name=HUB,
                            connection_string_setting=SIGNALR_SETTING)
 def ingest(msg: func.QueueMessage, signalr: func.Out[str]) -> None:
+    telemetry.configure()
     started = time.perf_counter()
     text, held_since = codec.unwrap_held(msg.get_body().decode("utf-8", errors="replace"))
     try:
@@ -60,48 +62,69 @@ def ingest(msg: func.QueueMessage, signalr: func.Out[str]) -> None:
     cfg = settings()
     states = storage.table(cfg.chainstate_table)
     now = datetime.now(timezone.utc)
+    messages: list[dict] = []
     for _ in range(MAX_CONFLICTS):
         stored = chainstate.load(states, snapshot.underlying, snapshot.expiry.isoformat())
+        if stored.outbox is not None:  # a previous writer committed but may not have written its outputs
+            messages += _write_outputs(stored.outbox)
+            chainstate.mark_flushed(states, stored.state, stored.etag)
         decision = decide(snapshot, stored.state, held_since, now)
         if decision.action == "skip":
             log.info("snapshot %s skipped: %s", snapshot.key, decision.reason)
-            return
+            break
         if decision.action == "hold":
             storage.queue(SNAPSHOT_QUEUE).send_message(codec.hold_envelope(text, held_since or now),
-                                                           visibility_timeout=1)
+                                                       visibility_timeout=1)
             log.info("snapshot %s held: %s", snapshot.key, decision.reason)
-            return
-        result = scorer().score(snapshot, stored.state)
-        messages = _store(result, snapshot.underlying)
-        if decision.action == "score" or not result.scored:
-            break  # refused snapshots leave the state as it was
-        try:
-            chainstate.save(states, result.state, stored.etag)
             break
+        result = scorer().score(snapshot, stored.state)
+        outbox = _outbox(result)
+        if decision.action == "score" or not result.scored:  # refused: the state stays as it was
+            messages += _write_outputs(outbox)
+            break
+        try:
+            etag = chainstate.save(states, result.state, stored.etag, outbox)
         except chainstate.StateConflict:
             log.info("snapshot %s: chain state changed under us, deciding again", snapshot.key)
+            continue
+        messages += _write_outputs(outbox)
+        chainstate.mark_flushed(states, result.state, etag)
+        break
     else:
         raise RuntimeError(f"snapshot {snapshot.key}: chain state kept changing ({MAX_CONFLICTS} conflicts)")
+    if not messages:
+        return
+    result_anomalies = [m["arguments"][0] for m in messages if m["target"] == "anomaly"]
     signalr.set(orjson.dumps(messages, option=orjson.OPT_SERIALIZE_NUMPY).decode())
+    notify([Anomaly.from_dict(a) for a in result_anomalies], states, NotifyConfig.from_env())
     lag = (datetime.now(timezone.utc) - snapshot.ts).total_seconds()
-    log.info("snapshot %s scored in %.1f ms, queue lag %.2f s, %d anomalies", snapshot.key,
-             (time.perf_counter() - started) * 1e3, lag, len(result.anomalies),
-             extra={"snapshot": snapshot.key, "anomalies": len(result.anomalies), "queue_lag_s": lag})
+    elapsed = (time.perf_counter() - started) * 1e3
+    telemetry.record(elapsed, lag, [a["type"] for a in result_anomalies])
+    log.info("snapshot %s done in %.1f ms, queue lag %.2f s, %d anomalies", snapshot.key, elapsed, lag,
+             len(result_anomalies), extra={"snapshot": snapshot.key, "anomalies": len(result_anomalies),
+                                           "queue_lag_s": lag, "scoring_ms": elapsed})
 
 
-def _store(result: ScoreResult, underlying: str) -> list[dict]:
-    """Upsert anomalies, analytics and signals; return the SignalR messages to publish."""
+def _outbox(result: ScoreResult) -> dict:
+    """The outputs of one scored snapshot, as plain JSON, committed with the state they came from."""
+    return {"anomalies": [a.to_dict() for a in result.anomalies],
+            "analytics": result.analytics.to_dict() if result.analytics is not None else None}
+
+
+def _write_outputs(outbox: dict) -> list[dict]:
+    """Upsert anomalies, signals and analytics (idempotent); return the SignalR messages to publish."""
     cfg = settings()
     messages: list[dict] = []
-    if result.anomalies:
-        storage.upsert_all(storage.table(cfg.anomalies_table), [storage.anomaly_entity(a) for a in result.anomalies])
-        messages += [{"target": "anomaly", "arguments": [a.to_dict()]} for a in result.anomalies]
-        signals = [a for a in result.anomalies if is_signal(a, scorer().config.signal_min_edge)]
+    anomalies = [Anomaly.from_dict(a) for a in outbox["anomalies"]]
+    if anomalies:
+        storage.upsert_all(storage.table(cfg.anomalies_table), [storage.anomaly_entity(a) for a in anomalies])
+        messages += [{"target": "anomaly", "arguments": [a]} for a in outbox["anomalies"]]
+        signals = [a for a in anomalies if is_signal(a, scorer().config.signal_min_edge)]
         if signals:
             storage.upsert_all(storage.table(cfg.signals_table), [storage.anomaly_entity(a) for a in signals])
             messages += [{"target": "signal", "arguments": [a.to_dict()]} for a in signals]
-    if result.analytics is not None:
-        analytics = result.analytics.to_dict()
+    analytics = outbox.get("analytics")
+    if analytics is not None:
         history, latest = storage.analytics_entities(analytics)
         chains = storage.table(cfg.chainstate_table)
         chains.upsert_entity(history)

@@ -5,6 +5,8 @@ edge drains its spool in bursts, so snapshots of one chain arrive late, twice
 or out of order. Time-series rules need them in order. Rules, by snapshot time
 ``ts`` and the edge's per-session counter ``seq``:
 
+- the first snapshot of a chain: **apply** if its ``seq`` is 0 or absent, else
+  **hold** briefly (a burst may deliver seq 3 before seq 0).
 - ``ts`` after the last applied, and ``seq`` next (or absent, or reset by a new
   edge session): **apply**.
 - ``ts`` after the last applied but ``seq`` skips ahead: an earlier snapshot is
@@ -37,13 +39,16 @@ class Decision:
 
 
 def decide(snapshot: Snapshot, state: ChainState | None, held_since: datetime | None, now: datetime) -> Decision:
+    seq = snapshot.seq
+    waited = (now - held_since).total_seconds() if held_since else 0.0
     if state is None or state.last_ts is None:
+        if seq and waited < HOLD_SECONDS:  # a burst may deliver seq 3 before seq 0 of a new chain
+            return Decision("hold", f"first snapshot of the chain is seq {seq}; waiting for earlier ones")
         return Decision("apply", "first snapshot of the chain")
-    seq, last_seq = snapshot.seq, state.last_seq
+    last_seq = state.last_seq
     if snapshot.ts > state.last_ts:
         if seq is None or last_seq is None or seq <= last_seq + 1:
             return Decision("apply", "next in order" if seq != 0 or last_seq is None else "new edge session")
-        waited = (now - held_since).total_seconds() if held_since else 0.0
         if waited < HOLD_SECONDS:
             return Decision("hold", f"seq {seq} arrived before {last_seq + 1}; waiting for it ({waited:.1f} s)")
         return Decision("apply", f"seq {last_seq + 1}..{seq - 1} not seen after {waited:.1f} s; declared lost")

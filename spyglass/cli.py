@@ -125,6 +125,47 @@ def report(
     print("\n".join(anomaly_summary(list(read_records(anomalies)))))
 
 
+poison_app = typer.Typer(no_args_is_help=True, help="Inspect and replay the chain-snapshots-poison queue.")
+app.add_typer(poison_app, name="poison")
+_CONN = typer.Option("--connection-string", envvar="AzureWebJobsStorage", help="storage connection string")
+
+
+@poison_app.command("list")
+def poison_list(connection_string: Annotated[str, _CONN]) -> None:
+    """Poisoned messages with the reason each one fails."""
+    from functions.poison import peek
+
+    messages = peek(connection_string)
+    for m in messages:
+        print(f"{m.id}  inserted {m.inserted}  tries {m.dequeue_count}  {len(m.text)} chars  {m.reason}")
+    _err(f"{len(messages)} message(s) in the poison queue (first 32 shown)")
+
+
+@poison_app.command("show")
+def poison_show(message_id: str, connection_string: Annotated[str, _CONN]) -> None:
+    """The full text of one poisoned message and why it fails."""
+    from functions.poison import peek
+
+    for m in peek(connection_string):
+        if m.id == message_id:
+            print(m.text)
+            _err(f"reason: {m.reason}")
+            return
+    _err(f"no message {message_id} among the first 32 of the poison queue")
+    raise typer.Exit(1)
+
+
+@poison_app.command("replay")
+def poison_replay(
+    connection_string: Annotated[str, _CONN],
+    ids: Annotated[Optional[list[str]], typer.Argument(help="message ids (default: all)")] = None,
+) -> None:
+    """Move poisoned messages back to chain-snapshots (after fixing what made them fail)."""
+    from functions.poison import replay
+
+    print(f"replayed {replay(connection_string, set(ids) if ids else None)} message(s)")
+
+
 @app.command()
 def version() -> None:
     """Print the version."""

@@ -28,7 +28,7 @@ def parse_timespan(value: Any, what: str) -> float:
     """Seconds of a .NET TimeSpan string such as "00:00:30" or "1.00:00:00.5"."""
     match = _TIMESPAN.match(value) if isinstance(value, str) else None
     if not match:
-        raise ConfigError(f"{what}: expected a TimeSpan like \"00:00:30\", got {value!r}")
+        raise ConfigError(f'{what}: expected a TimeSpan like "00:00:30", got {value!r}')
     days, hours, minutes, seconds, fraction = match.groups()
     total = int(days or 0) * 86400 + int(hours) * 3600 + int(minutes) * 60 + int(seconds)
     return total + (float(f"0.{fraction}") if fraction else 0.0)
@@ -73,9 +73,13 @@ class QueueOptions:
             if kw["message_encoding"] not in ("base64", "none"):
                 raise ConfigError("extensions.queues.messageEncoding must be base64 or none")
         unknown = set(raw) - {
-            "batchSize", "newBatchThreshold", "maxPollingInterval", "visibilityTimeout",
-            "maxDequeueCount", "messageEncoding",
-        }  # fmt: skip
+            "batchSize",
+            "newBatchThreshold",
+            "maxPollingInterval",
+            "visibilityTimeout",
+            "maxDequeueCount",
+            "messageEncoding",
+        }
         if unknown:
             raise ConfigError(f"extensions.queues: unsupported settings {sorted(unknown)}")
         return cls(**kw)
@@ -92,7 +96,7 @@ class HostConfig:
     @classmethod
     def from_json(cls, raw: Mapping[str, Any]) -> HostConfig:
         if str(raw.get("version", "2.0")) != "2.0":
-            raise ConfigError(f"host.json version {raw.get('version')!r}: only \"2.0\" is supported")
+            raise ConfigError(f'host.json version {raw.get("version")!r}: only "2.0" is supported')
         ext = raw.get("extensions") or {}
         http = ext.get("http") or {}
         prefix = str(http.get("routePrefix", "api")).strip("/")

@@ -107,13 +107,30 @@ def load_app(target: str | ModuleType = "function_app") -> LoadedApp:
     return LoadedApp(module=module, app=app, script_root=root)
 
 
+def locate_app(target: str | ModuleType = "function_app") -> Path:
+    """The script root (where host.json and local.settings.json live), without importing."""
+    if isinstance(target, ModuleType):
+        return Path(target.__file__ or ".").resolve().parent
+    if ":" in target and not Path(target).exists():
+        target = target.rsplit(":", 1)[0]
+    path = Path(target)
+    if path.is_dir():
+        return path.resolve()
+    if path.suffix == ".py":
+        return path.resolve().parent
+    spec = importlib.util.find_spec(target)
+    if spec is None or spec.origin is None:
+        raise ConfigError(f"function app module {target!r} not found (is the app directory on sys.path?)")
+    return Path(spec.origin).resolve().parent
+
+
 def _import_file(path: Path) -> ModuleType:
     """Import a file under a private name so several hosts can load fresh copies."""
     if not path.exists():
         raise ConfigError(f"function app {path} not found")
     root = str(path.parent)
-    if root not in sys.path:  # like the worker: the script root is importable
-        sys.path.insert(0, root)
+    if root not in sys.path:  # like the worker, the script root is importable; appended, so that
+        sys.path.append(root)  # a test app's `function_app.py` never shadows the repo's
     name = f"_devstack_app_{next(_COUNTER)}_{path.stem}"
     spec = importlib.util.spec_from_file_location(name, path)
     assert spec is not None and spec.loader is not None

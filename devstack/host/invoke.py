@@ -24,7 +24,7 @@ from typing import Any, Generic, TypeVar
 import azure.functions as func
 
 from . import signalr
-from .config import Settings
+from .config import ConfigError, Settings
 from .index import Binding, FunctionSpec
 from .storage import QueueClients, encode
 
@@ -113,21 +113,28 @@ class Invoker:
 
     async def invoke(
         self, spec: FunctionSpec, trigger_value: Any, trigger_data: Mapping[str, Any], reason: str
-    ) -> dict[str, Any]:
-        """Run once; returns {binding name: value} of the `http` outputs. Raises on failure."""
+    ) -> dict[str, Any] | None:
+        """Run once; {binding name: value} of the `http` outputs, or None if it failed.
+
+        Any exception from user code or an output binding is a failed invocation (logged
+        here with its reason); only cancellation propagates.
+        """
         invocation_id = str(uuid.uuid4())
         log.info("Executing 'Functions.%s' (Reason='%s', Id=%s)", spec.name, reason, invocation_id)
         started = time.perf_counter()
         try:
             outputs = await self._run(spec, invocation_id, trigger_value, trigger_data)
-        except BaseException as exc:
+        except Exception as exc:
             elapsed = (time.perf_counter() - started) * 1000
-            log.error(
+            log.exception(
                 "Executed 'Functions.%s' (Failed, Id=%s, Duration=%.0fms): %s: %s",
-                spec.name, invocation_id, elapsed, type(exc).__name__, exc,
-                exc_info=not isinstance(exc, asyncio.CancelledError),
-            )  # fmt: skip
-            raise
+                spec.name,
+                invocation_id,
+                elapsed,
+                type(exc).__name__,
+                exc,  # noqa: TRY401 - the reason belongs on the one-line summary too
+            )
+            return None
         elapsed = (time.perf_counter() - started) * 1000
         log.info("Executed 'Functions.%s' (Succeeded, Id=%s, Duration=%.0fms)", spec.name, invocation_id, elapsed)
         return outputs
@@ -155,8 +162,19 @@ class Invoker:
             if binding.type == "http":
                 http_outputs[binding.name] = value
             elif value is not None:
-                await asyncio.to_thread(self._write_output, spec, binding, value)
+                await self.queues.run(self._write_output, spec, binding, value)
         return http_outputs
+
+    def check(self, spec: FunctionSpec) -> None:
+        """Resolve every binding connection now: a missing setting fails startup, as in Azure."""
+        for binding in (*spec.inputs, *spec.outputs):
+            if binding.type == "queue":
+                self.settings.connection(binding.get("connection"), f"function '{spec.name}'")
+            elif binding.type in ("signalR", "signalRConnectionInfo"):
+                try:
+                    signalr.parse_connection_string(self._signalr_connection(binding))
+                except ValueError as exc:
+                    raise ConfigError(f"function '{spec.name}', binding '{binding.name}': {exc}") from None
 
     def _input(self, binding: Binding, trigger_data: Mapping[str, Any]) -> Any:
         if binding.type == "signalRConnectionInfo":

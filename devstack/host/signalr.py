@@ -107,7 +107,7 @@ def binding_messages(value: Any) -> list[dict[str, Any]]:
         if isinstance(item, (str, bytes)):
             item = json.loads(item)
         if not isinstance(item, Mapping):
-            raise ValueError(f"SignalR output item must be an object, got {type(item).__name__}")
+            raise TypeError(f"SignalR output item must be an object, got {type(item).__name__}")
         lowered = {str(k).lower(): v for k, v in item.items()}
         if "action" in lowered:
             raise ValueError("SignalR group actions are not supported by the local host")
@@ -115,13 +115,15 @@ def binding_messages(value: Any) -> list[dict[str, Any]]:
             raise ValueError("SignalR message needs a non-empty 'target'")
         arguments = lowered.get("arguments") or []
         if not isinstance(arguments, list):
-            raise ValueError("SignalR message 'arguments' must be a list")
-        messages.append({
-            "target": lowered["target"],
-            "arguments": arguments,
-            "user_id": lowered.get("userid") or None,
-            "group": lowered.get("groupname") or None,
-        })  # fmt: skip
+            raise TypeError("SignalR message 'arguments' must be a list")
+        messages.append(
+            {
+                "target": lowered["target"],
+                "arguments": arguments,
+                "user_id": lowered.get("userid") or None,
+                "group": lowered.get("groupname") or None,
+            }
+        )
     return messages
 
 

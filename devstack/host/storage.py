@@ -7,14 +7,20 @@ instead of failing the whole receive call.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
+import functools
 import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
 from azure.storage.queue import LinearRetry, QueueClient, QueueServiceClient
 
 POISON_SUFFIX = "-poison"
+T = TypeVar("T")
 
 
 class MessageDecodeError(ValueError):
@@ -43,22 +49,30 @@ class QueueClients:
     """Thread-safe cache of QueueClients per (connection, queue), with short retries.
 
     The SDK's default retry policy backs off for minutes; the listeners do their own
-    back-off, so a stopped emulator must surface quickly.
+    back-off, so a stopped emulator must surface quickly. Blocking SDK calls run on a
+    private pool (`run`), so storage I/O never waits behind function invocations.
     """
 
     def __init__(self) -> None:
+        self.io = ThreadPoolExecutor(max_workers=32, thread_name_prefix="storage")
         self._lock = threading.Lock()
         self._services: dict[str, QueueServiceClient] = {}
         self._created: set[tuple[str, str]] = set()
+
+    async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run a blocking call on the storage pool."""
+        return await asyncio.get_running_loop().run_in_executor(self.io, functools.partial(fn, *args, **kwargs))
 
     def get(self, connection: str, queue: str) -> QueueClient:
         with self._lock:
             service = self._services.get(connection)
             if service is None:
                 service = QueueServiceClient.from_connection_string(
-                    connection, retry_policy=LinearRetry(backoff=0.5, random_jitter_range=0, retry_total=2),
-                    connection_timeout=5, read_timeout=30,
-                )  # fmt: skip
+                    connection,
+                    retry_policy=LinearRetry(backoff=0.5, random_jitter_range=0, retry_total=2),
+                    connection_timeout=5,
+                    read_timeout=30,
+                )
                 self._services[connection] = service
         return service.get_queue_client(queue)
 
@@ -86,3 +100,4 @@ class QueueClients:
             for service in self._services.values():
                 service.close()
             self._services.clear()
+        self.io.shutdown(wait=False, cancel_futures=True)

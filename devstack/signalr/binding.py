@@ -36,7 +36,7 @@ def binding_items(value: BindingValue) -> list[dict[str, Any]]:
         if isinstance(item, (str, bytes)):
             item = json.loads(item)
         if not isinstance(item, Mapping):
-            raise ValueError(f"SignalR binding item must be an object, got {type(item).__name__}")
+            raise TypeError(f"SignalR binding item must be an object, got {type(item).__name__}")
         out.append({str(k).lower(): v for k, v in item.items()})
     return out
 
@@ -47,7 +47,7 @@ def _message_kwargs(item: dict[str, Any]) -> dict[str, Any]:
         raise ValueError("SignalR message needs a non-empty 'target'")
     arguments = item.get("arguments") or []
     if not isinstance(arguments, list):
-        raise ValueError("SignalR message 'arguments' must be a list")
+        raise TypeError("SignalR message 'arguments' must be a list")
     return {
         "target": target,
         "arguments": arguments,
@@ -67,24 +67,28 @@ def _group_kwargs(item: dict[str, Any]) -> dict[str, Any]:
 
 
 def send_binding(conn: SignalRConnection | str, hub: str, value: BindingValue, *,
-                 client: httpx.Client | None = None) -> None:
-    """Deliver every item of an output binding value (sync)."""
-    for item in binding_items(value):
+                 client: httpx.Client | None = None) -> int:
+    """Deliver every item of an output binding value (sync); returns how many."""
+    items = binding_items(value)
+    for item in items:
         if "action" in item:
             kw = _group_kwargs(item)
             group_action(conn, hub, kw.pop("group"), kw.pop("action"), client=client, **kw)
         else:
             kw = _message_kwargs(item)
             send(conn, hub, kw.pop("target"), kw.pop("arguments"), client=client, **kw)
+    return len(items)
 
 
 async def send_binding_async(conn: SignalRConnection | str, hub: str, value: BindingValue, *,
-                             client: httpx.AsyncClient | None = None) -> None:
-    """Deliver every item of an output binding value (async)."""
-    for item in binding_items(value):
+                             client: httpx.AsyncClient | None = None) -> int:
+    """Deliver every item of an output binding value (async); returns how many."""
+    items = binding_items(value)
+    for item in items:
         if "action" in item:
             kw = _group_kwargs(item)
             await group_action_async(conn, hub, kw.pop("group"), kw.pop("action"), client=client, **kw)
         else:
             kw = _message_kwargs(item)
             await send_async(conn, hub, kw.pop("target"), kw.pop("arguments"), client=client, **kw)
+    return len(items)

@@ -14,7 +14,7 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
-from starlette.websockets import WebSocket
+from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from . import protocol
 from .auth import AuthError, bearer_token, request_base, user_id, verify
@@ -115,7 +115,7 @@ async def _read_loop(ws: WebSocket, client: Client, records: list[str], buffer: 
                     return
             try:
                 text = await asyncio.wait_for(_receive_text(ws), timeout)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 final = protocol.close("Client timeout elapsed without receiving a message from the client.")
                 return
             if text is None:
@@ -133,13 +133,13 @@ async def _write_loop(ws: WebSocket, client: Client, keep_alive: float) -> None:
     while True:
         try:
             record = await asyncio.wait_for(client.outbox.get(), keep_alive)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             record = protocol.PING
         if record is None:
             break
         try:
             await ws.send_text(record)
-        except Exception:  # the peer is gone
+        except (OSError, RuntimeError, WebSocketDisconnect):  # the peer is gone
             return
     with suppress(Exception):
         await ws.close(1000)
@@ -168,7 +168,7 @@ async def client_socket(ws: WebSocket) -> None:
     await ws.accept()
     try:
         error, records, buffer = await asyncio.wait_for(_handshake(ws), settings.handshake_timeout)
-    except (asyncio.TimeoutError, ConnectionError):
+    except (TimeoutError, ConnectionError):
         with suppress(Exception):
             await ws.close(1000)
         return

@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import secrets
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
@@ -30,9 +30,13 @@ class SignalRConnection:
     endpoint: str
     """Server (REST) endpoint, `scheme://host[:port]`, no trailing slash."""
     access_key: str
-    client_endpoint: str
-    """Endpoint clients connect to (ClientEndpoint=, else `endpoint`)."""
+    client_endpoint: str = ""
+    """Endpoint clients connect to (ClientEndpoint=; empty means `endpoint`)."""
     version: str = "1.0"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "endpoint", self.endpoint.rstrip("/"))
+        object.__setattr__(self, "client_endpoint", (self.client_endpoint or self.endpoint).rstrip("/"))
 
     def client_url(self, hub: str) -> str:
         """The URL clients negotiate with, and the `aud` of their access tokens."""

@@ -165,7 +165,8 @@ class Registry:
         client = self.get(hub, connection_id)
         if client is None:
             return False
-        (client.groups.add if join else client.groups.discard)(group)
+        with self._lock:
+            (client.groups.add if join else client.groups.discard)(group)
         return True
 
     def join_user(self, hub: str, group: str, user_id: str, join: bool = True) -> None:
@@ -180,8 +181,10 @@ class Registry:
             for (h, _), users in self._user_groups.items():
                 if h == hub_key(hub):
                     users.discard(user_id)
-        for client in self.select(hub, user_id=user_id):
-            client.groups.clear()
+        clients = self.select(hub, user_id=user_id)
+        with self._lock:
+            for client in clients:
+                client.groups.clear()
 
     def user_in_group(self, hub: str, group: str, user_id: str) -> bool:
         with self._lock:
@@ -206,4 +209,7 @@ class Registry:
         for client in clients:
             client.end(final_record)
         if clients:
-            await asyncio.wait([asyncio.create_task(c.done.wait()) for c in clients], timeout=timeout)
+            waiters = [asyncio.create_task(c.done.wait()) for c in clients]
+            _, pending = await asyncio.wait(waiters, timeout=timeout)
+            for waiter in pending:
+                waiter.cancel()

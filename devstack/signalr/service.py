@@ -12,15 +12,22 @@ import socket
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Self
 
 import uvicorn
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Route, WebSocketRoute
 
 from . import protocol
 from .client import client_socket, negotiate
-from .connection import SignalRConnection, new_access_key, new_connection_string, parse_connection_string
+from .connection import (
+    SignalRConnection,
+    new_access_key,
+    new_connection_string,
+    parse_connection_string,
+)
 from .hub import Registry
 from .rest import ROUTES
 from .settings import ServiceSettings, ServiceState
@@ -29,13 +36,20 @@ SHUTDOWN_CLOSE = protocol.close("Service is shutting down.", allow_reconnect=Tru
 
 
 def create_app(settings: ServiceSettings) -> Starlette:
-    """The ASGI app; its state is at `app.state.signalr` (a ServiceState)."""
-    app = Starlette(routes=[
+    """The ASGI app; its state is at `app.state.signalr` (a ServiceState).
+
+    CORS is open to every origin with credentials (the origin is echoed), as Azure's
+    default `*` allowed origins behave, so a browser page on another port can negotiate.
+    """
+    cors = Middleware(CORSMiddleware, allow_origin_regex=".*", allow_credentials=True,
+                      allow_methods=["*"], allow_headers=["*"])
+    routes = [
         Route("/client/negotiate", negotiate, methods=["POST"]),
         WebSocketRoute("/client/", client_socket),
         WebSocketRoute("/client", client_socket),
         *ROUTES,
-    ])
+    ]
+    app = Starlette(routes=routes, middleware=[cors])
     app.state.signalr = ServiceState(settings)
     return app
 
@@ -117,7 +131,7 @@ class LocalSignalR:
         """Connected clients (all hubs or one)."""
         return self.registry.connections(hub)
 
-    def start(self, timeout: float = 10.0) -> LocalSignalR:
+    def start(self, timeout: float = 10.0) -> Self:
         sock = bind(self.host, self.port)
         self.port = sock.getsockname()[1]
         self._server = build_server(self.settings)
@@ -143,7 +157,7 @@ class LocalSignalR:
             self._thread.join(timeout)
         self._thread = None
 
-    def __enter__(self) -> LocalSignalR:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

@@ -31,13 +31,15 @@ if (config.reconnect !== false) {
 const connection = builder.build();
 
 for (const target of config.targets || []) {
-  connection.on(target, (...args) => out({ event: "message", target, arguments: args }));
+  connection.on(target, (...args) => {
+    out({ event: "message", target, arguments: args });
+  });
 }
 connection.onreconnecting((error) => out({ event: "reconnecting", error: text(error) }));
 connection.onreconnected((id) => out({ event: "reconnected", connectionId: id || null }));
 connection.onclose((error) => {
   out({ event: "closed", error: text(error) });
-  process.exit(0);
+  setTimeout(() => process.exit(0), 50); // let pending invoke results print first
 });
 
 async function command(line) {

@@ -19,6 +19,7 @@ NOW = T0 + timedelta(seconds=100)
 
 def test_first_and_next_in_order_are_applied():
     assert decide(snap(0, 0), None, None, NOW).action == "apply"
+    assert decide(snap(0, None), None, None, NOW).action == "apply"
     assert decide(snap(1, 1), state(0, 0), None, NOW).action == "apply"
 
 
@@ -41,3 +42,8 @@ def test_a_new_edge_session_restarting_seq_is_applied():
 def test_feed_going_back_in_time_is_scored_as_a_data_error():
     assert decide(snap(1, 7), state(5, 6), None, NOW).action == "score"
     assert decide(snap(5, None), state(5, None), None, NOW).action == "score"
+
+
+def test_a_new_chain_starting_mid_sequence_waits_for_earlier_snapshots_then_applies():
+    assert decide(snap(3, 3), None, None, NOW).action == "hold"
+    assert decide(snap(3, 3), None, NOW - timedelta(seconds=HOLD_SECONDS + 0.1), NOW).action == "apply"

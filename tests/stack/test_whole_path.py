@@ -1,0 +1,148 @@
+"""The whole path on real local components: snapshot -> queue -> Functions host -> tables, API, SignalR.
+
+Azurite (npm), the local SignalR service, the local Functions host on the real
+azure-functions library, and a SignalR client over a real WebSocket.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import time
+from datetime import timedelta
+
+import httpx
+import orjson
+import pytest
+from azure.storage.queue import QueueClient, TextBase64EncodePolicy
+
+from devstack.azurite import Azurite
+from devstack.listen import subscribe
+from devstack.stack import LocalStack
+from functions.codec import encode_compact
+from tests.spyglass.chainkit import T0, ChainKit
+from tests.spyglass.detect.test_rules import shift
+
+pytestmark = pytest.mark.xdist_group("stack")  # one stack per worker, not one per test
+
+
+@pytest.fixture(scope="module")
+def stack():
+    with LocalStack(azurite=Azurite()) as s:  # on disk, so it survives a restart
+        yield s
+
+
+def queue(stack: LocalStack, name: str = "chain-snapshots") -> QueueClient:
+    q = QueueClient.from_connection_string(stack.storage_connection, name,
+                                           message_encode_policy=TextBase64EncodePolicy())
+    try:
+        q.create_queue()
+    except Exception:  # noqa: BLE001 - exists
+        pass
+    return q
+
+
+def snapshots(seed: int, seconds: int, underlying: str = "SPY", start=T0):
+    kit = ChainKit(seed=seed, underlying=underlying)
+    events = {s: shift("C", 602, 0.12, kit) for s in range(10, seconds)}
+    for n, snap in enumerate(kit.stream(start, seconds, events)):
+        d = snap.to_dict()
+        d["seq"] = n
+        yield d
+
+
+def api(stack: LocalStack, path: str, key: bool = True, **params) -> httpx.Response:
+    headers = {"x-functions-key": stack.function_key} if key else {}
+    return httpx.get(f"{stack.api}/{path}", params=params, headers=headers, timeout=10)
+
+
+def wait_for(predicate, timeout: float = 30.0, every: float = 0.2):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(every)
+    raise AssertionError(f"not true within {timeout} s")
+
+
+def test_snapshots_become_anomalies_on_the_api_and_over_signalr(stack):
+    received: list[tuple[str, dict]] = []
+
+    async def listen_then_feed():
+        async def collect():
+            async for target, args in subscribe(stack.api, stack.function_key):
+                received.append((target, args[0]))
+                if any(t == "anomaly" and a["type"] == "mispricing" and a["underlying"] == "QQQ"
+                       for t, a in received):
+                    return
+
+        task = asyncio.create_task(collect())
+        await asyncio.sleep(1.0)  # connected before the first message
+        q = queue(stack)
+        for d in snapshots(3, 16, "QQQ"):
+            q.send_message(encode_compact(orjson.dumps(d)))
+        await asyncio.wait_for(task, 60)
+
+    asyncio.run(listen_then_feed())
+    assert {"chain", "anomaly"} <= {t for t, _ in received}
+    pushed = {a["id"] for t, a in received if t == "anomaly"}
+    onset = wait_for(lambda: [a for a in api(stack, "anomalies", underlying="QQQ", since="2026-11-24T00:00:00Z",
+                                               until="2026-11-24T23:59:59Z").json()["items"]
+                              if a["type"] == "mispricing" and a["evidence"]["state"] == "new"])
+    assert len(onset) == 1 and onset[0]["id"] in pushed and onset[0]["strike"] == 602.0
+    assert api(stack, "chain/latest", underlying="QQQ").json()["ts"] == "2026-11-24T17:00:15.000Z"
+
+
+def test_the_same_message_twice_gives_one_anomaly_and_order_is_restored(stack):
+    q = queue(stack)
+    msgs = [encode_compact(orjson.dumps(d)) for d in snapshots(5, 14, "IWM")]
+    order = list(range(len(msgs)))
+    order[5], order[6] = order[6], order[5]  # out of order
+    for i in order + [11, 12, 12]:  # and twice
+        q.send_message(msgs[i])
+    got = wait_for(lambda: api(stack, "chain/latest", underlying="IWM").status_code == 200
+                   and api(stack, "chain/latest", underlying="IWM").json()["seq"] == 13, timeout=60)
+    assert got
+    items = api(stack, "anomalies", underlying="IWM", type="mispricing", since="2026-11-24T00:00:00Z",
+                until="2026-11-24T23:59:59Z").json()["items"]
+    new = [a for a in items if a["evidence"]["state"] == "new"]
+    assert len(new) == 1 and new[0]["strike"] == 602.0
+
+
+def test_api_requires_the_key_and_rejects_injection(stack):
+    assert api(stack, "anomalies", key=False).status_code == 401
+    assert api(stack, "health", key=False).status_code == 200
+    r = api(stack, "anomalies", type="mispricing' or '1' eq '1")
+    assert r.status_code == 400 and "type must be one of" in r.json()["error"]["message"]
+    doc = httpx.get(f"{stack.api}/openapi.json", timeout=10).json()
+    assert doc["openapi"] == "3.1.0" and "/anomalies" in doc["paths"]
+
+
+def test_malformed_message_ends_in_the_poison_queue(stack):
+    q = queue(stack)
+    q.send_message('{"schema":"chain-snapshot/1","underlying":"XLF"}')
+    poison = queue(stack, "chain-snapshots-poison")
+    msgs = wait_for(lambda: list(poison.peek_messages(max_messages=32)), timeout=60)
+    texts = [base64.b64decode(m.content).decode() for m in msgs]
+    assert '{"schema":"chain-snapshot/1","underlying":"XLF"}' in texts
+
+
+def test_azurite_restart_mid_stream_loses_nothing(stack):
+    q = queue(stack)
+    data = list(snapshots(7, 20, "DIA"))
+    for d in data[:10]:
+        q.send_message(encode_compact(orjson.dumps(d)))
+    wait_for(lambda: api(stack, "chain/latest", underlying="DIA").status_code == 200, timeout=60)
+    stack.azurite.restart()
+    for d in data[10:]:
+        for attempt in range(50):  # the producer retries while storage comes back, as the edge spool does
+            try:
+                q.send_message(encode_compact(orjson.dumps(d)))
+                break
+            except Exception:  # noqa: BLE001
+                time.sleep(0.2)
+    assert wait_for(lambda: api(stack, "chain/latest", underlying="DIA").status_code == 200
+                    and api(stack, "chain/latest", underlying="DIA").json()["seq"] == 19, timeout=90)
+    first = api(stack, "chain", underlying="DIA", at="2026-11-24T17:00:00.500Z").json()
+    assert first.get("seq") == 0, first
