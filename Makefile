@@ -14,7 +14,7 @@ DEMO_DIR := out/demo
 DEMO_HOURS ?= 1.0
 SEED ?= 7
 
-.PHONY: test demo bench setup clean
+.PHONY: test demo evaluate bench setup clean
 
 setup: $(STAMP) $(NODE_STAMP)
 
@@ -35,7 +35,13 @@ $(NODE_STAMP): package.json package-lock.json
 test: $(STAMP) $(NODE_STAMP)
 	$(BIN)/python -m pytest -q -n 2 --dist loadgroup
 
-demo: $(STAMP)
+# The whole main job locally on real components: Azurite, the SignalR service, the Functions host,
+# a simulated market feeding the queue in real time. Ctrl-C stops everything.
+demo: $(STAMP) $(NODE_STAMP)
+	$(BIN)/python -m devstack.demo --seed $(SEED)
+
+# Offline: simulate a session with labelled anomalies, score it, measure the detectors, summarise.
+evaluate: $(STAMP)
 	@mkdir -p $(DEMO_DIR)
 	$(BIN)/spyglass simulate --seed $(SEED) --hours $(DEMO_HOURS) -o $(DEMO_DIR)/snapshots.jsonl.gz --labels $(DEMO_DIR)/labels.jsonl
 	$(BIN)/spyglass score $(DEMO_DIR)/snapshots.jsonl.gz -o $(DEMO_DIR)/anomalies.jsonl --analytics $(DEMO_DIR)/analytics.jsonl.gz
@@ -49,9 +55,10 @@ $(BENCH_STAMP): requirements-bench.txt pyproject.toml
 	$(BENCH_VENV)/bin/pip install -q --no-deps -e .
 	@touch $(BENCH_STAMP)
 
-bench: $(STAMP) $(BENCH_STAMP)
+bench: $(STAMP) $(NODE_STAMP) $(BENCH_STAMP)
 	$(BENCH_VENV)/bin/python bench/bench_iv.py
 	$(BIN)/python bench/bench_scoring.py
+	$(BIN)/python bench/bench_pipeline.py
 
 clean:
 	rm -rf $(VENV) $(BENCH_VENV) .numba_cache out

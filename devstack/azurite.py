@@ -94,16 +94,24 @@ class Azurite:
         self._signal_group(signal.SIGTERM, timeout)
 
     def kill(self) -> None:
-        """SIGKILL the process group: a crash, for tests of what survives one."""
+        """SIGKILL the process group: a crash.
+
+        Unlike Azure, Azurite persists its metadata (queues, messages, tables) with a
+        5-second autosave (LokiJS), so a kill loses up to the last ~5 s of writes; a
+        graceful stop()/restart() flushes everything first.
+        """
         self._signal_group(signal.SIGKILL, 5.0)
 
     def restart(self, *, hard: bool = False) -> None:
-        """Stop (or kill, if `hard`) and start again on the same ports and data directory."""
+        """Stop (or kill, if `hard`: see kill()) and start again on the same ports and data."""
         if self.in_memory:
             raise ValueError("restart keeps data only with on-disk storage (in_memory=False)")
         if self.ports is None:
             raise RuntimeError("restart() before the first start()")
-        self.kill() if hard else self.stop()
+        if hard:
+            self.kill()
+        else:
+            self.stop()
         deadline = time.monotonic() + self.startup_timeout
         while True:  # the old sockets may linger for a moment; ports are fixed now
             try:

@@ -11,9 +11,10 @@ import re
 from datetime import datetime, timedelta, timezone
 
 import azure.functions as func
-from azure.core.exceptions import AzureError, ResourceNotFoundError
+from azure.core.exceptions import AzureError
 
 from functions import storage
+from functions.chainstate import STATE_ROW
 from functions.http import error, json_response
 from functions.keys import day_partition, inverted_row, time_row
 from functions.params import AnomalyQuery, ParamError, encode_token, parse_limit, parse_time, parse_underlying
@@ -34,13 +35,18 @@ def _now() -> datetime:
 def health(req: func.HttpRequest) -> func.HttpResponse:
     """Storage reachable, age of the newest snapshot per underlying, version. No data beyond that."""
     try:
-        latest = list(storage.table(settings().chainstate_table).query_entities(
-            "PartitionKey eq @pk", parameters={"pk": storage.LATEST_PARTITION}, select=["RowKey", "ts"]))
+        states = list(storage.table(settings().chainstate_table).query_entities(
+            "RowKey eq @row", parameters={"row": STATE_ROW}, select=["PartitionKey", "last_ts"]))
     except AzureError as exc:
         log.error("health: storage unreachable: %s", exc)
         return json_response({"status": "unhealthy", "storage": "unreachable", "version": __version__}, 503)
     now = _now()
-    ages = {e["RowKey"]: round((now - e["ts"]).total_seconds(), 3) for e in latest}
+    newest: dict[str, datetime] = {}
+    for e in states:
+        underlying = e["PartitionKey"].rsplit("-", 1)[0]
+        if e.get("last_ts") and (underlying not in newest or e["last_ts"] > newest[underlying]):
+            newest[underlying] = e["last_ts"]
+    ages = {u: round((now - ts).total_seconds(), 3) for u, ts in newest.items()}
     return json_response({"status": "ok", "storage": "ok", "version": __version__,
                           "last_snapshot_age_seconds": ages})
 
@@ -76,11 +82,16 @@ def chain_latest(req: func.HttpRequest) -> func.HttpResponse:
         underlying = parse_underlying(req.params.get("underlying"), settings().default_underlying)
     except ParamError as exc:
         return error(400, str(exc))
-    try:
-        e = storage.table(settings().chainstate_table).get_entity(storage.LATEST_PARTITION, underlying)
-    except ResourceNotFoundError:
-        return error(404, f"no snapshot of {underlying} yet")
-    return json_response(storage.entity_analytics(e))
+    chains = storage.table(settings().chainstate_table)
+    states = chains.query_entities("PartitionKey ge @lo and PartitionKey lt @hi and RowKey eq @row",
+                                   parameters={"lo": f"{underlying}-", "hi": f"{underlying}-~", "row": STATE_ROW},
+                                   select=["PartitionKey", "last_ts"])
+    newest = max(states, key=lambda e: e["last_ts"], default=None)
+    if newest is not None:
+        for e in chains.query_entities("PartitionKey eq @pk and RowKey lt @end",  # newest first
+                                       parameters={"pk": newest["PartitionKey"], "end": ":"}, results_per_page=1):
+            return json_response(storage.entity_analytics(e))
+    return error(404, f"no snapshot of {underlying} yet")
 
 
 @bp.route(route="chain", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)

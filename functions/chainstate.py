@@ -2,12 +2,14 @@
 
 One entity per (underlying, expiry): PartitionKey ``SPY-20261124``, RowKey
 ``state``, holding ``last_seq``, ``last_ts``, the gzip JSON of
-``spyglass.detect.state.ChainState`` and an **outbox**: the outputs of the
+``spyglass.detect.state.ChainState`` and an **outbox**: the anomalies of the
 snapshot that produced this state. Writers use ETag optimistic concurrency.
-The outbox is committed in the same conditional write as the state, and only
-then are the outputs written (idempotently) and the outbox marked flushed, so
-a loser of a race writes nothing and a crash between the two loses nothing:
-whoever loads a state whose outbox is still pending flushes it first.
+The state, its outbox and the snapshot's analytics history row (same
+partition) are committed in one entity-group transaction; only then are the
+anomalies written (idempotently) and the outbox marked flushed. So a loser of
+a race writes nothing and a crash in between loses nothing: whoever loads a
+state whose outbox is still pending flushes it first. Snapshots without
+anomalies (most of them) cost one read and one transaction.
 """
 
 from __future__ import annotations
@@ -18,8 +20,8 @@ from typing import Any
 
 import orjson
 from azure.core import MatchConditions
-from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
-from azure.data.tables import TableClient, UpdateMode
+from azure.core.exceptions import ResourceModifiedError, ResourceNotFoundError
+from azure.data.tables import TableClient, TableTransactionError, UpdateMode
 
 from functions.storage import chain_partition
 from spyglass.detect.state import ChainState
@@ -55,26 +57,33 @@ def load(table: TableClient, underlying: str, expiry: str) -> StoredState:
     return StoredState(ChainState.from_dict(_ungz(e["state"])), e.metadata["etag"], outbox)
 
 
-def save(table: TableClient, state: ChainState, etag: str | None, outbox: dict[str, Any]) -> str:
-    """Commit ``state`` and its pending ``outbox`` only if nobody wrote since ``etag``; returns the new ETag."""
+def save(table: TableClient, state: ChainState, etag: str | None, outbox: dict[str, Any],
+         history: dict[str, Any] | None = None) -> str:
+    """Commit ``state`` (and its pending ``outbox``, if it has anomalies) only if nobody wrote since ``etag``.
+
+    The snapshot's analytics ``history`` row lives in the same partition, so it is written in the same
+    entity-group transaction: one round trip, all or nothing. Returns the state's new ETag.
+    """
+    pending = bool(outbox.get("anomalies"))
     entity = {
         "PartitionKey": chain_partition(state.underlying, state.expiry),
         "RowKey": STATE_ROW,
         "last_seq": -1 if state.last_seq is None else state.last_seq,
         "last_ts": state.last_ts,
         "state": _gz(state.to_dict()),
-        "outbox": _gz(outbox),
-        "pending": True,
+        "outbox": _gz(outbox) if pending else b"",
+        "pending": pending,
     }
+    op = ("create", entity) if etag is None else (
+        "update", entity, {"mode": UpdateMode.REPLACE, "etag": etag, "match_condition": MatchConditions.IfNotModified})
+    ops = [op] + ([("upsert", history)] if history is not None else [])
     try:
-        if etag is None:
-            meta = table.create_entity(entity)
-        else:
-            meta = table.update_entity(entity, mode=UpdateMode.REPLACE, etag=etag,
-                                       match_condition=MatchConditions.IfNotModified)
-    except (ResourceExistsError, ResourceModifiedError) as exc:
-        raise StateConflict(str(exc)) from None
-    return meta["etag"]
+        result = table.submit_transaction(ops)
+    except TableTransactionError as exc:
+        if exc.status_code in (409, 412):
+            raise StateConflict(str(exc)) from None
+        raise
+    return result[0]["etag"]
 
 
 def mark_flushed(table: TableClient, state: ChainState, etag: str) -> None:

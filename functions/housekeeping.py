@@ -1,4 +1,4 @@
-"""Timer: delete rows older than ``RETENTION_DAYS`` from every table (the newest chain rows stay)."""
+"""Timer: delete rows older than ``RETENTION_DAYS`` from every table."""
 
 from __future__ import annotations
 
@@ -16,9 +16,8 @@ log = logging.getLogger("spyglass.housekeeping")
 
 
 def purge(table: TableClient, cutoff: datetime) -> int:
-    """Delete every row whose ``ts`` is before ``cutoff``, 100 per transaction; returns the count."""
-    old = table.query_entities("ts lt @cutoff and PartitionKey ne @keep",
-                               parameters={"cutoff": cutoff, "keep": storage.LATEST_PARTITION},
+    """Delete every row whose ``ts`` (``last_ts`` for chain states) is before ``cutoff``; returns the count."""
+    old = table.query_entities("ts lt @cutoff or last_ts lt @cutoff", parameters={"cutoff": cutoff},
                                select=["PartitionKey", "RowKey"])
     by_partition: dict[str, list[dict]] = {}
     for e in old:

@@ -16,8 +16,6 @@ from datetime import datetime, timezone
 import azure.functions as func
 import orjson
 
-from azure.core.exceptions import ResourceNotFoundError
-
 from functions import chainstate, codec, storage, telemetry
 from functions.notify import NotifyConfig, notify
 from functions.ordering import decide
@@ -25,12 +23,13 @@ from functions.realtime import HUB, SIGNALR_SETTING
 from functions.settings import SNAPSHOT_QUEUE, settings
 from spyglass.config import DetectorConfig
 from spyglass.contract import Anomaly
-from spyglass.detect.scorer import Scorer, ScoreResult
+from spyglass.detect.scorer import Scorer
 
 bp = func.Blueprint()
 log = logging.getLogger("spyglass.ingest")
 SIGNAL_TYPES = ("mispricing", "parity", "arbitrage")
 MAX_CONFLICTS = 8
+IN_PROCESS_WAIT = 1.0  # seconds to wait in hand for an earlier snapshot before re-enqueueing
 _scorer: Scorer | None = None
 
 
@@ -63,7 +62,8 @@ def ingest(msg: func.QueueMessage, signalr: func.Out[str]) -> None:
     states = storage.table(cfg.chainstate_table)
     now = datetime.now(timezone.utc)
     messages: list[dict] = []
-    for _ in range(MAX_CONFLICTS):
+    conflicts, patience, pause = 0, time.monotonic() + IN_PROCESS_WAIT, 0.02
+    while conflicts < MAX_CONFLICTS:
         stored = chainstate.load(states, snapshot.underlying, snapshot.expiry.isoformat())
         if stored.outbox is not None:  # a previous writer committed but may not have written its outputs
             messages += _write_outputs(stored.outbox)
@@ -73,22 +73,32 @@ def ingest(msg: func.QueueMessage, signalr: func.Out[str]) -> None:
             log.info("snapshot %s skipped: %s", snapshot.key, decision.reason)
             break
         if decision.action == "hold":
+            if time.monotonic() < patience:  # the earlier snapshot is usually being scored right now
+                time.sleep(pause)
+                pause = min(pause * 2, 0.2)  # back off: waiting readers must not crowd storage
+                continue
             storage.queue(SNAPSHOT_QUEUE).send_message(codec.hold_envelope(text, held_since or now),
                                                        visibility_timeout=1)
             log.info("snapshot %s held: %s", snapshot.key, decision.reason)
             break
         result = scorer().score(snapshot, stored.state)
-        outbox = _outbox(result)
+        outbox = {"anomalies": [a.to_dict() for a in result.anomalies]}
         if decision.action == "score" or not result.scored:  # refused: the state stays as it was
             messages += _write_outputs(outbox)
             break
+        analytics = result.analytics.to_dict() if result.analytics is not None else None
         try:
-            etag = chainstate.save(states, result.state, stored.etag, outbox)
+            etag = chainstate.save(states, result.state, stored.etag, outbox,
+                                   storage.analytics_entity(analytics) if analytics else None)
         except chainstate.StateConflict:
+            conflicts += 1
             log.info("snapshot %s: chain state changed under us, deciding again", snapshot.key)
             continue
-        messages += _write_outputs(outbox)
-        chainstate.mark_flushed(states, result.state, etag)
+        if outbox["anomalies"]:
+            messages += _write_outputs(outbox)
+            chainstate.mark_flushed(states, result.state, etag)
+        if analytics is not None:
+            messages.append({"target": "chain", "arguments": [analytics]})
         break
     else:
         raise RuntimeError(f"snapshot {snapshot.key}: chain state kept changing ({MAX_CONFLICTS} conflicts)")
@@ -105,14 +115,8 @@ def ingest(msg: func.QueueMessage, signalr: func.Out[str]) -> None:
                                            "queue_lag_s": lag, "scoring_ms": elapsed})
 
 
-def _outbox(result: ScoreResult) -> dict:
-    """The outputs of one scored snapshot, as plain JSON, committed with the state they came from."""
-    return {"anomalies": [a.to_dict() for a in result.anomalies],
-            "analytics": result.analytics.to_dict() if result.analytics is not None else None}
-
-
 def _write_outputs(outbox: dict) -> list[dict]:
-    """Upsert anomalies, signals and analytics (idempotent); return the SignalR messages to publish."""
+    """Upsert anomalies and signals (idempotent); return the SignalR messages to publish."""
     cfg = settings()
     messages: list[dict] = []
     anomalies = [Anomaly.from_dict(a) for a in outbox["anomalies"]]
@@ -123,23 +127,4 @@ def _write_outputs(outbox: dict) -> list[dict]:
         if signals:
             storage.upsert_all(storage.table(cfg.signals_table), [storage.anomaly_entity(a) for a in signals])
             messages += [{"target": "signal", "arguments": [a.to_dict()]} for a in signals]
-    analytics = outbox.get("analytics")
-    if analytics is not None:
-        history, latest = storage.analytics_entities(analytics)
-        chains = storage.table(cfg.chainstate_table)
-        chains.upsert_entity(history)
-        _upsert_latest(chains, latest)
-        messages.append({"target": "chain", "arguments": [analytics]})
     return messages
-
-
-def _upsert_latest(chains: storage.TableClient, latest: dict) -> None:
-    """Keep the newest snapshot in the latest row: a late writer must not move it back in time."""
-    try:
-        current = chains.get_entity(latest["PartitionKey"], latest["RowKey"], select=["ts"])
-        if current["ts"] > latest["ts"]:
-            return
-    except ResourceNotFoundError:
-        pass
-    chains.upsert_entity(latest)
-

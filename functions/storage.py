@@ -113,16 +113,13 @@ def entity_anomaly(e: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-# chain analytics: the newest per underlying (PartitionKey "latest"), and the history per expiry day
-LATEST_PARTITION = "latest"
-
-
+# chain analytics history per (underlying, expiry), newest first thanks to the inverted row key
 def chain_partition(underlying: str, expiry: str) -> str:
     return f"{underlying}-{expiry.replace('-', '')}"
 
 
-def analytics_entities(analytics: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(history row, latest row) for one snapshot's chain analytics, gzip-compressed JSON.
+def analytics_entity(analytics: dict[str, Any]) -> dict[str, Any]:
+    """The history row for one snapshot's chain analytics, gzip-compressed JSON.
 
     A 242-contract analytics document is ~25 KB of JSON and ~8 KB compressed,
     inside Table storage's 64 KiB property limit.
@@ -133,12 +130,9 @@ def analytics_entities(analytics: dict[str, Any]) -> tuple[dict[str, Any], dict[
     from spyglass.contract import parse_iso
 
     ts = parse_iso(analytics["ts"])
-    body = gzip.compress(orjson.dumps(analytics, option=orjson.OPT_SERIALIZE_NUMPY), mtime=0)
-    common = {"ts": ts, "expiry": analytics["expiry"], "underlying": analytics["underlying"], "analytics": body}
-    history = {"PartitionKey": chain_partition(analytics["underlying"], analytics["expiry"]),
-               "RowKey": inverted_row(ts), **common}
-    latest = {"PartitionKey": LATEST_PARTITION, "RowKey": analytics["underlying"], **common}
-    return history, latest
+    return {"PartitionKey": chain_partition(analytics["underlying"], analytics["expiry"]), "RowKey": inverted_row(ts),
+            "ts": ts, "expiry": analytics["expiry"], "underlying": analytics["underlying"],
+            "analytics": gzip.compress(orjson.dumps(analytics, option=orjson.OPT_SERIALIZE_NUMPY), mtime=0)}
 
 
 def entity_analytics(e: dict[str, Any]) -> dict[str, Any]:

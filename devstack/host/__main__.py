@@ -12,6 +12,13 @@ from .config import ConfigError
 from .host import KEY_SETTING, FunctionsHost
 
 
+def _setting(text: str) -> tuple[str, str]:
+    name, sep, value = text.partition("=")
+    if not sep or not name:
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
+    return name, value
+
+
 def _parse(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m devstack.host", description=__doc__)
     p.add_argument(
@@ -26,6 +33,7 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
         "--setting",
         action="append",
         default=[],
+        type=_setting,
         metavar="NAME=VALUE",
         help="app setting overriding environment and local.settings.json (repeatable)",
     )
@@ -56,7 +64,7 @@ def _banner(host: FunctionsHost) -> str:
 
 
 async def _serve(args: argparse.Namespace) -> int:
-    settings = dict(item.split("=", 1) for item in args.setting)
+    settings = dict(args.setting)
     host = FunctionsHost(
         args.app,
         settings=settings,
@@ -74,6 +82,9 @@ async def _serve(args: argparse.Namespace) -> int:
         await host.start()
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # e.g. the port is taken
+        print(f"error: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
         return 2
     print(_banner(host), flush=True)
     await stop.wait()

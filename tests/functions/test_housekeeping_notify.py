@@ -17,16 +17,17 @@ from spyglass.contract import Anomaly
 NOW = datetime(2026, 11, 24, 18, 0, tzinfo=timezone.utc)
 
 
-def test_purge_deletes_old_rows_and_keeps_recent_and_latest(app):
+def test_purge_deletes_old_rows_and_chain_states_and_keeps_recent(app):
     t = storage.table("purgetest")
     old, new = NOW - timedelta(days=40), NOW - timedelta(days=1)
     rows = [{"PartitionKey": f"SPY-{i % 3}", "RowKey": f"{i:04d}", "ts": old} for i in range(150)]
     rows += [{"PartitionKey": "SPY-9", "RowKey": "new", "ts": new},
-             {"PartitionKey": storage.LATEST_PARTITION, "RowKey": "SPY", "ts": old}]
+             {"PartitionKey": "SPY-20261001", "RowKey": "state", "last_ts": old},
+             {"PartitionKey": "SPY-20261123", "RowKey": "state", "last_ts": new}]
     storage.upsert_all(t, rows)
-    assert purge(t, NOW - timedelta(days=30)) == 150
+    assert purge(t, NOW - timedelta(days=30)) == 151
     left = {(e["PartitionKey"], e["RowKey"]) for e in t.list_entities()}
-    assert left == {("SPY-9", "new"), (storage.LATEST_PARTITION, "SPY")}
+    assert left == {("SPY-9", "new"), ("SPY-20261123", "state")}
 
 
 @pytest.fixture

@@ -91,7 +91,7 @@ def test_snapshots_become_anomalies_on_the_api_and_over_signalr(stack):
                                                until="2026-11-24T23:59:59Z").json()["items"]
                               if a["type"] == "mispricing" and a["evidence"]["state"] == "new"])
     assert len(onset) == 1 and onset[0]["id"] in pushed and onset[0]["strike"] == 602.0
-    assert api(stack, "chain/latest", underlying="QQQ").json()["ts"] == "2026-11-24T17:00:15.000Z"
+    assert wait_for(lambda: api(stack, "chain/latest", underlying="QQQ").json().get("ts") == "2026-11-24T17:00:15.000Z")
 
 
 def test_the_same_message_twice_gives_one_anomaly_and_order_is_restored(stack):
