@@ -45,7 +45,8 @@ INJECTIONS = ["mispricing' or '1' eq '1", "x' or PartitionKey ne '", "') or true
 
 
 @pytest.mark.parametrize("attack", INJECTIONS)
-@pytest.mark.parametrize("field", ["type", "severity", "right", "underlying", "since", "min_strike"])
+@pytest.mark.parametrize("field", ["type", "severity", "right", "underlying", "since", "until", "min_strike",
+                                   "max_strike", "limit", "continuation"])
 def test_odata_injection_is_rejected_before_any_query(field, attack):
     with pytest.raises(ParamError):
         q(**{field: attack})
