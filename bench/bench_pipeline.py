@@ -103,14 +103,16 @@ async def latency(stack: LocalStack, bodies: list[str]) -> np.ndarray:
 
 
 def main() -> None:
-    print("starting the local stack (Azurite, SignalR service, Functions host) ...", flush=True)
-    with LocalStack() as stack:
+    workers = int(sys.argv[1]) if len(sys.argv) > 1 else 2
+    print(f"starting the local stack (Azurite, SignalR service, {workers} Functions host workers) ...", flush=True)
+    with LocalStack(workers=workers) as stack:
         bodies = {u: messages(u, PER_CHAIN) for u in CHAINS}
         total = sum(len(v) for v in bodies.values())
         raw = raw_receive_delete(stack.storage_connection, [b for v in bodies.values() for b in v])
         ours = pipeline(stack, bodies)
         lat = asyncio.run(latency(stack, messages("TLT", LATENCY_SAMPLES, "11:00")))
-    print(f"\nPipeline throughput, {total} snapshots over {len(CHAINS)} chains (242 contracts each)")
+    print(f"\nPipeline throughput, {total} snapshots over {len(CHAINS)} chains (242 contracts each), "
+          f"{workers} host workers")
     print(f"  spyglass queue -> tables      {ours:7.1f} snapshots/s")
     print(f"  peer: raw Azurite receive+delete  {raw:7.1f} messages/s")
     print(f"  ratio {ours / raw:5.2f}x   (target >= 0.5x: {'met' if ours / raw >= 0.5 else 'MISSED'})")

@@ -38,6 +38,7 @@ class LocalStack:
     api_port: int = field(default_factory=free_port)
     signalr_port: int = field(default_factory=free_port)
     settings: dict[str, str] = field(default_factory=dict)
+    workers: int = 1  # Functions host processes consuming the queue, as Azure scale-out would run
     log_dir: Path | None = None
     _procs: list[subprocess.Popen] = field(default_factory=list)
     signalr_connection: str = ""
@@ -56,11 +57,16 @@ class LocalStack:
         self.signalr_connection = self._wait_line(signalr, SIGNALR_SETTING + "=", timeout).split("=", 1)[1]
         settings = {"AzureWebJobsStorage": self.storage_connection, SIGNALR_SETTING: self.signalr_connection,
                     **self.settings}
-        args = [sys.executable, "-m", "devstack.host", "--app", "function_app", "--port", str(self.api_port)]
-        for k, v in settings.items():
-            args += ["--setting", f"{k}={v}"]
-        host = self._spawn("host", args, env={"SPYGLASS_FUNCTION_KEY": self.function_key})
-        self._wait_line(host, "Functions host ready", timeout)
+        hosts = []
+        for n in range(self.workers):  # the first serves the API URL; all consume the queue
+            args = [sys.executable, "-m", "devstack.host", "--app", "function_app",
+                    "--port", str(self.api_port if n == 0 else free_port())]
+            for k, v in settings.items():
+                args += ["--setting", f"{k}={v}"]
+            hosts.append(self._spawn("host" if n == 0 else f"host{n}", args,
+                                     env={"SPYGLASS_FUNCTION_KEY": self.function_key}))
+        for host in hosts:
+            self._wait_line(host, "Functions host ready", timeout)
         return self
 
     def stop(self) -> None:
