@@ -10,7 +10,7 @@ that the first row at or after ``inv(at)`` is the newest snapshot at or before
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 
 from spyglass.clock import NEW_YORK
 
@@ -31,7 +31,3 @@ def time_row(ts: datetime, suffix: str = "") -> str:
 
 def inverted_row(ts: datetime) -> str:
     return f"{_MAX_MS - epoch_ms(ts):013d}"
-
-
-def from_epoch_ms(ms: int) -> datetime:
-    return datetime.fromtimestamp(ms / 1000, tz=timezone.utc)

@@ -74,10 +74,6 @@ def session_close(day: date, calendar: str = "XNYS") -> datetime:
     return _session(day, calendar)[1]
 
 
-def session_open(day: date, calendar: str = "XNYS") -> datetime:
-    return _session(day, calendar)[0]
-
-
 def is_market_open(ts: datetime, calendar: str = "XNYS") -> bool:
     day = ts.astimezone(NEW_YORK).date()
     try:
