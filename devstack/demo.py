@@ -68,7 +68,8 @@ def main() -> None:
     p.add_argument("--date", default="2026-11-24")
     args = p.parse_args()
     cfg = SimConfig(trading_date=date.fromisoformat(args.date), seed=args.seed, start="10:00",
-                    injection=InjectionConfig(rates={t: args.rate_per_hour for t in InjectionConfig().rates}))
+                    injection=InjectionConfig(rates={t: args.rate_per_hour for t in InjectionConfig().rates},
+                                              warmup_s=15.0))  # something to see within seconds
     stop = threading.Event()
     stack = LocalStack(log_dir=REPO / "out" / "demo-stack")
     signal.signal(signal.SIGTERM, _interrupt)
