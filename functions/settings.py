@@ -19,10 +19,6 @@ class Settings:
     retention_days: int = 30
     default_underlying: str = "SPY"
 
-    @property
-    def storage_connection(self) -> str | None:
-        return os.environ.get(self.storage_setting)
-
 
 @lru_cache(maxsize=1)
 def settings() -> Settings:

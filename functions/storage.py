@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
@@ -19,17 +21,56 @@ from spyglass.contract import Anomaly, iso_ms
 _JSON_FIELDS = ("evidence", "data_quality")
 
 
+@dataclass(frozen=True, slots=True)
+class StorageAccess:
+    """How to reach storage, as the Functions runtime reads it from app settings.
+
+    Either a connection string in ``AzureWebJobsStorage`` (local, Azurite), or an identity-based
+    connection: ``AzureWebJobsStorage__accountName`` (or ``__tableServiceUri`` / ``__queueServiceUri`` /
+    ``__blobServiceUri``) with the app's managed identity (``__clientId`` for a user-assigned one).
+    """
+
+    connection_string: str | None
+    endpoints: dict[str, str]
+    client_id: str | None = None
+
+    def credential(self):  # noqa: ANN201 - azure.identity credential
+        from azure.identity import DefaultAzureCredential, ManagedIdentityCredential
+
+        return ManagedIdentityCredential(client_id=self.client_id) if self.client_id else DefaultAzureCredential()
+
+
+@lru_cache(maxsize=1)
+def access() -> StorageAccess:
+    name = settings().storage_setting
+    conn = os.environ.get(name)
+    if conn:
+        return StorageAccess(conn, {})
+    account = os.environ.get(f"{name}__accountName")
+    endpoints = {}
+    for service in ("table", "queue", "blob"):
+        uri = os.environ.get(f"{name}__{service}ServiceUri")
+        if uri or account:
+            endpoints[service] = uri or f"https://{account}.{service}.core.windows.net"
+    if not endpoints:
+        raise RuntimeError(f"app setting {name} (or {name}__accountName) is not set")
+    return StorageAccess(None, endpoints, os.environ.get(f"{name}__clientId"))
+
+
 @lru_cache(maxsize=1)
 def table_service() -> TableServiceClient:
-    conn = settings().storage_connection
-    if not conn:
-        raise RuntimeError(f"app setting {settings().storage_setting} is not set")
-    return TableServiceClient.from_connection_string(conn)
+    a = access()
+    if a.connection_string:
+        return TableServiceClient.from_connection_string(a.connection_string)
+    return TableServiceClient(endpoint=a.endpoints["table"], credential=a.credential())
 
 
 @lru_cache(maxsize=1)
 def blob_service() -> BlobServiceClient:
-    return BlobServiceClient.from_connection_string(settings().storage_connection or "")
+    a = access()
+    if a.connection_string:
+        return BlobServiceClient.from_connection_string(a.connection_string)
+    return BlobServiceClient(account_url=a.endpoints["blob"], credential=a.credential())
 
 
 @lru_cache(maxsize=8)
@@ -46,8 +87,13 @@ def table(name: str) -> TableClient:
 @lru_cache(maxsize=4)
 def queue(name: str) -> QueueClient:
     """A producer for ``name`` that base64-encodes, as the Functions queue trigger expects."""
-    client = QueueClient.from_connection_string(settings().storage_connection or "", name,
-                                                message_encode_policy=TextBase64EncodePolicy())
+    a = access()
+    if a.connection_string:
+        client = QueueClient.from_connection_string(a.connection_string, name,
+                                                    message_encode_policy=TextBase64EncodePolicy())
+    else:
+        client = QueueClient(a.endpoints["queue"], name, credential=a.credential(),
+                             message_encode_policy=TextBase64EncodePolicy())
     try:
         client.create_queue()
     except ResourceExistsError:

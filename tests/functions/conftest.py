@@ -22,7 +22,8 @@ def app(azurite):
     os.environ["AzureWebJobsStorage"] = azurite.connection_string
     from functions import settings, storage
 
-    for cached in (settings.settings, storage.table_service, storage.blob_service, storage.table, storage.queue):
+    for cached in (settings.settings, storage.access, storage.table_service, storage.blob_service, storage.table,
+                   storage.queue):
         cached.cache_clear()
     import function_app
 
