@@ -16,7 +16,7 @@ from azure.core.exceptions import AzureError
 from functions import storage
 from functions.chainstate import STATE_ROW
 from functions.http import error, json_response
-from functions.keys import day_partition, inverted_row, time_row
+from functions.keys import day_partition, time_row
 from functions.params import AnomalyQuery, ParamError, encode_token, parse_limit, parse_time, parse_underlying
 from functions.settings import settings
 from spyglass import __version__
@@ -87,11 +87,8 @@ def chain_latest(req: func.HttpRequest) -> func.HttpResponse:
                                    parameters={"lo": f"{underlying}-", "hi": f"{underlying}-~", "row": STATE_ROW},
                                    select=["PartitionKey", "last_ts"])
     newest = max(states, key=lambda e: e["last_ts"], default=None)
-    if newest is not None:
-        for e in chains.query_entities("PartitionKey eq @pk and RowKey lt @end",  # newest first
-                                       parameters={"pk": newest["PartitionKey"], "end": ":"}, results_per_page=1):
-            return json_response(storage.entity_analytics(e))
-    return error(404, f"no snapshot of {underlying} yet")
+    found = storage.newest_analytics(chains, newest["PartitionKey"]) if newest is not None else None
+    return json_response(found) if found else error(404, f"no snapshot of {underlying} yet")
 
 
 @bp.route(route="chain", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
@@ -106,13 +103,11 @@ def chain_at(req: func.HttpRequest) -> func.HttpResponse:
         return error(400, str(exc))
     except ValueError:
         return error(400, "expiry must be YYYY-MM-DD")
-    rows = storage.table(settings().chainstate_table).query_entities(
-        "PartitionKey eq @pk and RowKey ge @rk and RowKey lt @end",  # history rows only: 13 digits sort before ':'
-        parameters={"pk": storage.chain_partition(underlying, expiry), "rk": inverted_row(at), "end": ":"},
-        results_per_page=1)
-    for e in rows:
-        return json_response(storage.entity_analytics(e))
-    return error(404, f"no {underlying} snapshot for expiry {expiry} at or before {at.isoformat()}")
+    found = storage.newest_analytics(storage.table(settings().chainstate_table),
+                                     storage.chain_partition(underlying, expiry), at)
+    if found is None:
+        return error(404, f"no {underlying} snapshot for expiry {expiry} at or before {at.isoformat()}")
+    return json_response(found)
 
 
 @bp.route(route="signals", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)

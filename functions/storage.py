@@ -181,6 +181,22 @@ def analytics_entity(analytics: dict[str, Any]) -> dict[str, Any]:
             "analytics": gzip.compress(orjson.dumps(analytics, option=orjson.OPT_SERIALIZE_NUMPY), mtime=0)}
 
 
+def newest_analytics(table: TableClient, partition: str, at: datetime | None = None) -> dict[str, Any] | None:
+    """The newest snapshot's analytics in ``partition`` at or before ``at`` (default: the newest of all).
+
+    History row keys are inverted 13-digit timestamps, so the first row from ``inv(at)`` is the
+    answer, and the upper bound ``':'`` (just after '9') keeps the ``state`` row out.
+    """
+    from functions.keys import inverted_row
+
+    rows = table.query_entities("PartitionKey eq @pk and RowKey ge @rk and RowKey lt @end",
+                                parameters={"pk": partition, "rk": inverted_row(at) if at else "0", "end": ":"},
+                                results_per_page=1)
+    for e in rows:
+        return entity_analytics(e)
+    return None
+
+
 def entity_analytics(e: dict[str, Any]) -> dict[str, Any]:
     import gzip
 
