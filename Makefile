@@ -5,6 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
+CHROMIUM := /usr/bin/chromium
 BENCH_VENV := .venv-bench
 BENCH_STAMP := $(BENCH_VENV)/.installed
 export NUMBA_CACHE_DIR ?= $(CURDIR)/.numba_cache
@@ -18,11 +19,13 @@ SEED ?= 7
 
 setup: $(STAMP) $(NODE_STAMP)
 
-$(STAMP): pyproject.toml requirements.txt requirements-dev.txt requirements-devstack.txt
+$(STAMP): pyproject.toml requirements.txt requirements-dev.txt requirements-devstack.txt requirements-edge.txt \
+		requirements-browser.txt infra/requirements.txt
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] >= (3, 11), "Python 3.11+ required"'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -r requirements-dev.txt
+	# --no-compile: Pulumi's azure-native SDK is large; compiling it all up front costs a minute and 200 MB
+	$(BIN)/pip install -q --no-compile -r requirements-dev.txt
 	$(BIN)/pip install -q --no-deps -e .
 	@touch $(STAMP)
 
@@ -32,12 +35,16 @@ $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $(NODE_STAMP)
 
-test: $(STAMP) $(NODE_STAMP)
+# Debian's Chromium for the browser tests (Playwright drives it; it never downloads a browser)
+$(CHROMIUM):
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+
+test: $(STAMP) $(NODE_STAMP) $(CHROMIUM)
 	$(BIN)/python -m pytest -q -n 2 --dist loadgroup
 
 # The whole main job locally on real components: Azurite, the SignalR service, the Functions host,
 # a simulated market feeding the queue in real time. Ctrl-C stops everything.
-demo: $(STAMP) $(NODE_STAMP)
+demo: $(STAMP) $(NODE_STAMP) $(CHROMIUM)
 	$(BIN)/python -m devstack.demo --seed $(SEED)
 
 # Offline: simulate a session with labelled anomalies, score it, measure the detectors, summarise.
