@@ -3,25 +3,30 @@
 One entity per (underlying, expiry): PartitionKey ``SPY-20261124``, RowKey
 ``state``, holding ``last_seq``, ``last_ts``, the gzip JSON of
 ``spyglass.detect.state.ChainState`` and an **outbox**: the anomalies of the
-snapshot that produced this state. Writers use ETag optimistic concurrency.
-The state, its outbox and the snapshot's analytics history row (same
-partition) are committed in one entity-group transaction; only then are the
-anomalies written (idempotently) and the outbox marked flushed. So a loser of
-a race writes nothing and a crash in between loses nothing: whoever loads a
-state whose outbox is still pending flushes it first. Snapshots without
-anomalies (most of them) cost one read and one transaction.
+snapshot that produced this state. Writers use ETag optimistic concurrency:
+the state and its outbox are committed in one conditional write; only then
+are the anomalies written (idempotently) and the outbox marked flushed. So a
+loser of a race publishes nothing and a crash in between loses nothing:
+whoever loads a state whose outbox is still pending flushes it first.
+
+Each process remembers the last state it read or wrote with its ETag
+(``StateCache``), so the next snapshot of a chain usually costs no read: if
+another instance wrote meanwhile, the conditional write fails with 412 and
+the caller reloads. A stale cache can therefore cost a retry, never a wrong
+state. Snapshots without anomalies (most of them) cost one conditional write.
 """
 
 from __future__ import annotations
 
 import gzip
+import threading
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
 from azure.core import MatchConditions
-from azure.core.exceptions import ResourceModifiedError, ResourceNotFoundError
-from azure.data.tables import TableClient, TableTransactionError, UpdateMode
+from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
+from azure.data.tables import TableClient, UpdateMode
 
 from functions.storage import chain_partition
 from spyglass.detect.state import ChainState
@@ -57,12 +62,10 @@ def load(table: TableClient, underlying: str, expiry: str) -> StoredState:
     return StoredState(ChainState.from_dict(_ungz(e["state"])), e.metadata["etag"], outbox)
 
 
-def save(table: TableClient, state: ChainState, etag: str | None, outbox: dict[str, Any],
-         history: dict[str, Any] | None = None) -> str:
+def save(table: TableClient, state: ChainState, etag: str | None, outbox: dict[str, Any]) -> str:
     """Commit ``state`` (and its pending ``outbox``, if it has anomalies) only if nobody wrote since ``etag``.
 
-    The snapshot's analytics ``history`` row lives in the same partition, so it is written in the same
-    entity-group transaction: one round trip, all or nothing. Returns the state's new ETag.
+    Returns the state's new ETag; raises ``StateConflict`` if another writer got there first.
     """
     pending = bool(outbox.get("anomalies"))
     entity = {
@@ -74,23 +77,55 @@ def save(table: TableClient, state: ChainState, etag: str | None, outbox: dict[s
         "outbox": _gz(outbox) if pending else b"",
         "pending": pending,
     }
-    op = ("create", entity) if etag is None else (
-        "update", entity, {"mode": UpdateMode.REPLACE, "etag": etag, "match_condition": MatchConditions.IfNotModified})
-    ops = [op] + ([("upsert", history)] if history is not None else [])
     try:
-        result = table.submit_transaction(ops)
-    except TableTransactionError as exc:
-        if exc.status_code in (409, 412):
-            raise StateConflict(str(exc)) from None
-        raise
-    return result[0]["etag"]
+        if etag is None:
+            written = table.create_entity(entity)
+        else:
+            written = table.update_entity(entity, mode=UpdateMode.REPLACE, etag=etag,
+                                          match_condition=MatchConditions.IfNotModified)
+    except (ResourceExistsError, ResourceModifiedError, ResourceNotFoundError) as exc:  # 409, 412, 404 (purged)
+        raise StateConflict(str(exc).splitlines()[0]) from None
+    return written["etag"]
 
 
-def mark_flushed(table: TableClient, state: ChainState, etag: str) -> None:
-    """Clear the pending flag, unless a newer state was committed meanwhile (its outbox is its own)."""
+def mark_flushed(table: TableClient, state: ChainState, etag: str) -> str | None:
+    """Clear the pending flag, unless a newer state was committed meanwhile (its outbox is its own).
+
+    Returns the new ETag, or None if the state had moved on.
+    """
     try:
-        table.update_entity({"PartitionKey": chain_partition(state.underlying, state.expiry), "RowKey": STATE_ROW,
-                             "pending": False}, mode=UpdateMode.MERGE, etag=etag,
-                            match_condition=MatchConditions.IfNotModified)
-    except ResourceModifiedError:
-        pass
+        written = table.update_entity({"PartitionKey": chain_partition(state.underlying, state.expiry),
+                                       "RowKey": STATE_ROW, "pending": False}, mode=UpdateMode.MERGE, etag=etag,
+                                      match_condition=MatchConditions.IfNotModified)
+    except (ResourceModifiedError, ResourceNotFoundError):
+        return None
+    return written["etag"]
+
+
+class StateCache:
+    """The last known state of each chain in this process, with its ETag (thread-safe)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._known: dict[str, StoredState] = {}
+
+    def current(self, table: TableClient, underlying: str, expiry: str, fresh: bool = False) -> StoredState:
+        """The remembered state, or (``fresh`` or unknown) the stored one, which is then remembered."""
+        key = chain_partition(underlying, expiry)
+        if not fresh:
+            with self._lock:
+                known = self._known.get(key)
+            if known is not None:
+                return known
+        stored = load(table, underlying, expiry)
+        self.remember(underlying, expiry, stored if stored.outbox is None else StoredState(None, None))
+        return stored
+
+    def remember(self, underlying: str, expiry: str, stored: StoredState) -> None:
+        """Remember what was just written; a ``StoredState`` without an ETag forgets the chain."""
+        key = chain_partition(underlying, expiry)
+        with self._lock:
+            if stored.etag is None:
+                self._known.pop(key, None)
+            else:
+                self._known[key] = stored

@@ -19,6 +19,7 @@ import azure.functions as func
 import orjson
 
 from functions import chainstate, codec, storage, telemetry
+from functions.chainstate import StateCache, StoredState
 from functions.notify import NotifyConfig, notify
 from functions.ordering import decide
 from functions.realtime import HUB, SIGNALR_SETTING
@@ -33,6 +34,7 @@ SIGNAL_TYPES = ("mispricing", "parity", "arbitrage")
 MAX_CONFLICTS = 8
 IN_PROCESS_WAIT = 1.0  # seconds to wait in hand for an earlier snapshot before re-enqueueing
 _scorer: Scorer | None = None
+_states = StateCache()  # per process: most snapshots need no state read
 
 
 def scorer() -> Scorer:
@@ -62,19 +64,24 @@ def ingest(msg: func.QueueMessage, signalr: func.Out[str]) -> None:
         raise
     cfg = settings()
     states = storage.table(cfg.chainstate_table)
+    u, expiry = snapshot.underlying, snapshot.expiry.isoformat()
     now = datetime.now(timezone.utc)
     messages: list[dict] = []
-    conflicts, patience, pause, scoring_ms = 0, time.monotonic() + IN_PROCESS_WAIT, 0.02, 0.0
+    conflicts, patience, pause, scoring_ms, fresh = 0, time.monotonic() + IN_PROCESS_WAIT, 0.02, 0.0, False
     while conflicts < MAX_CONFLICTS:
-        stored = chainstate.load(states, snapshot.underlying, snapshot.expiry.isoformat())
+        stored = _states.current(states, u, expiry, fresh)
         if stored.outbox is not None:  # a previous writer committed but may not have written its outputs
             messages += _write_outputs(stored.outbox)
-            chainstate.mark_flushed(states, stored.state, stored.etag)
+            stored = StoredState(stored.state, chainstate.mark_flushed(states, stored.state, stored.etag))
+            _states.remember(u, expiry, stored)
         decision = decide(snapshot, stored.state, held_since, now)
         if decision.action == "skip":
             log.info("snapshot %s skipped: %s", snapshot.key, decision.reason)
             break
         if decision.action == "hold":
+            if not fresh:  # the remembered state may be behind what another instance has stored
+                fresh = True
+                continue
             if time.monotonic() < patience:  # the earlier snapshot is usually being scored right now
                 time.sleep(pause)
                 pause = min(pause * 2, 0.2)  # back off: waiting readers must not crowd storage
@@ -91,16 +98,18 @@ def ingest(msg: func.QueueMessage, signalr: func.Out[str]) -> None:
             messages += _write_outputs(outbox)
             break
         analytics = result.analytics.to_dict() if result.analytics is not None else None
+        if analytics is not None:  # idempotent: the same snapshot always writes the same row
+            states.upsert_entity(storage.analytics_entity(analytics))
         try:
-            etag = chainstate.save(states, result.state, stored.etag, outbox,
-                                   storage.analytics_entity(analytics) if analytics else None)
+            etag = chainstate.save(states, result.state, stored.etag, outbox)
         except chainstate.StateConflict:
-            conflicts += 1
+            conflicts, fresh = conflicts + 1, True
             log.info("snapshot %s: chain state changed under us, deciding again", snapshot.key)
             continue
         if outbox["anomalies"]:
             messages += _write_outputs(outbox)
-            chainstate.mark_flushed(states, result.state, etag)
+            etag = chainstate.mark_flushed(states, result.state, etag)
+        _states.remember(u, expiry, StoredState(result.state, etag))
         if analytics is not None:
             messages.append({"target": "chain", "arguments": [analytics]})
         break

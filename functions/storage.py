@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import urllib.request
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -58,19 +59,29 @@ def access() -> StorageAccess:
 
 
 @lru_cache(maxsize=1)
+def client_options() -> dict[str, Any]:
+    """Options for every storage client.
+
+    With no proxy configured, ``requests`` would still scan the whole environment for one on every
+    call, about a sixth of a table write's CPU; the environment is read once here instead.
+    """
+    return {} if urllib.request.getproxies() else {"use_env_settings": False}
+
+
+@lru_cache(maxsize=1)
 def table_service() -> TableServiceClient:
     a = access()
     if a.connection_string:
-        return TableServiceClient.from_connection_string(a.connection_string)
-    return TableServiceClient(endpoint=a.endpoints["table"], credential=a.credential())
+        return TableServiceClient.from_connection_string(a.connection_string, **client_options())
+    return TableServiceClient(endpoint=a.endpoints["table"], credential=a.credential(), **client_options())
 
 
 @lru_cache(maxsize=1)
 def blob_service() -> BlobServiceClient:
     a = access()
     if a.connection_string:
-        return BlobServiceClient.from_connection_string(a.connection_string)
-    return BlobServiceClient(account_url=a.endpoints["blob"], credential=a.credential())
+        return BlobServiceClient.from_connection_string(a.connection_string, **client_options())
+    return BlobServiceClient(account_url=a.endpoints["blob"], credential=a.credential(), **client_options())
 
 
 @lru_cache(maxsize=8)
@@ -89,10 +100,10 @@ def queue(name: str) -> QueueClient:
     """A producer for ``name`` that base64-encodes, as the Functions queue trigger expects."""
     a = access()
     if a.connection_string:
-        client = QueueClient.from_connection_string(a.connection_string, name,
+        client = QueueClient.from_connection_string(a.connection_string, name, **client_options(),
                                                     message_encode_policy=TextBase64EncodePolicy())
     else:
-        client = QueueClient(a.endpoints["queue"], name, credential=a.credential(),
+        client = QueueClient(a.endpoints["queue"], name, credential=a.credential(), **client_options(),
                              message_encode_policy=TextBase64EncodePolicy())
     try:
         client.create_queue()

@@ -14,6 +14,7 @@ import math
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
+from operator import attrgetter
 from typing import Annotated, Any, Literal
 
 import numpy as np
@@ -149,37 +150,32 @@ class Chain:
 
     @classmethod
     def from_rows(cls, rows: list[dict[str, Any]] | list[_ContractModel]) -> Chain:
-        def val(row: Any, name: str) -> float:
-            v = row.get(name) if isinstance(row, dict) else getattr(row, name)
-            return math.nan if v is None else float(v)
+        def column(items: list[Any], name: str) -> list[Any]:
+            if items and isinstance(items[0], dict):
+                return [row.get(name) for row in items]
+            return list(map(attrgetter(name), items))
 
         seen: set[tuple[bool, float]] = set()
         dups: list[tuple[str, float]] = []
         kept = []
-        for row in rows:
-            right = row["right"] if isinstance(row, dict) else row.right
-            key = (right == "C", val(row, "strike"))
+        for row, right, strike in zip(rows, column(rows, "right"), column(rows, "strike")):
+            key = (right == "C", math.nan if strike is None else float(strike))
             if key in seen:
                 dups.append((right, key[1]))
                 continue
             seen.add(key)
             kept.append(row)
         n = len(kept)
-        cols = {name: np.empty(n) for name in _NUMERIC}
-        is_call = np.empty(n, dtype=np.bool_)
-        for i, row in enumerate(kept):
-            is_call[i] = (row["right"] if isinstance(row, dict) else row.right) == "C"
-            for name in _NUMERIC:
-                cols[name][i] = val(row, name)
-        order = np.lexsort((cols["strike"], ~is_call))
+        is_call = np.array([r == "C" for r in column(kept, "right")], dtype=np.bool_).reshape(n)
+        cols: dict[str, np.ndarray] = {}
         nonfinite = np.zeros(n, dtype=np.bool_)
-        for name in ("bid", "ask", "last"):
-            col = cols[name]
-            bad = ~np.isfinite(col)
-            if bad.any():
-                given = np.array([(row.get(name) if isinstance(row, dict) else getattr(row, name)) is not None
-                                  for row in kept], dtype=np.bool_)
-                nonfinite |= bad & given
+        for name in _NUMERIC:
+            raw = column(kept, name)
+            cols[name] = np.array(raw, dtype=float).reshape(n)  # None -> NaN
+            if name in ("bid", "ask", "last"):
+                given = np.array([v is not None for v in raw], dtype=np.bool_).reshape(n)
+                nonfinite |= ~np.isfinite(cols[name]) & given
+        order = np.lexsort((cols["strike"], ~is_call))
         return cls(
             is_call=is_call[order],
             duplicates=tuple(dups),

@@ -22,6 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Generic, TypeVar
 
 import azure.functions as func
+import httpx
 
 from . import signalr
 from .config import ConfigError, Settings
@@ -110,6 +111,7 @@ class Invoker:
         self.message_encoding = message_encoding
         workers = int(settings.get("PYTHON_THREADPOOL_THREAD_COUNT") or min(32, (os.cpu_count() or 1) + 4))
         self.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="functions")
+        self.http = httpx.Client(timeout=10.0)  # one pool for SignalR REST calls: a client per send costs ms
 
     async def invoke(
         self, spec: FunctionSpec, trigger_value: Any, trigger_data: Mapping[str, Any], reason: str
@@ -190,7 +192,7 @@ class Invoker:
             for item in _queue_items(value):
                 self.queues.send(conn, binding.get("queueName"), encode(item, self.message_encoding))
         elif binding.type == "signalR":
-            signalr.send_binding(self._signalr_connection(binding), binding.get("hubName"), value)
+            signalr.send_binding(self._signalr_connection(binding), binding.get("hubName"), value, client=self.http)
         else:
             raise AssertionError(f"unhandled output binding {binding.type}")
 
@@ -200,6 +202,7 @@ class Invoker:
 
     def close(self) -> None:
         self.executor.shutdown(wait=False, cancel_futures=True)
+        self.http.close()
 
 
 def _queue_items(value: Any) -> list[str | bytes]:

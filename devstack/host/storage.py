@@ -12,6 +12,7 @@ import base64
 import binascii
 import functools
 import threading
+import urllib.request
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
@@ -72,6 +73,8 @@ class QueueClients:
                     retry_policy=LinearRetry(backoff=0.5, random_jitter_range=0, retry_total=2),
                     connection_timeout=5,
                     read_timeout=30,
+                    # no proxy configured: spare requests its environment scan on every call
+                    use_env_settings=bool(urllib.request.getproxies()),
                 )
                 self._services[connection] = service
         return service.get_queue_client(queue)
