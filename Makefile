@@ -66,6 +66,7 @@ bench: $(STAMP) $(NODE_STAMP) $(BENCH_STAMP)
 	$(BENCH_VENV)/bin/python bench/bench_iv.py
 	$(BIN)/python bench/bench_scoring.py
 	$(BIN)/python bench/bench_pipeline.py
+	$(BIN)/python bench/bench_spool.py
 
 clean:
 	rm -rf $(VENV) $(BENCH_VENV) .numba_cache out

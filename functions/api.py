@@ -1,5 +1,8 @@
 """HTTP API: anomalies, chain analytics, signals, health. Reads only; keys required except health.
 
+Keys are the default; ``API_AUTH_LEVEL=anonymous`` (settings.api_auth_level) is for the app linked
+behind the Static Web App, whose link is then the gate.
+
 Every filter is a fixed OData template with named parameters (see params.py);
 every parameter is validated and a bad one gets 400 with a message.
 """
@@ -15,7 +18,7 @@ from azure.core.exceptions import AzureError
 
 from functions import storage
 from functions.chainstate import STATE_ROW
-from functions.http import error, json_response
+from functions.http import DATA_AUTH, error, json_response
 from functions.keys import day_partition, time_row
 from functions.params import AnomalyQuery, ParamError, encode_token, parse_limit, parse_time, parse_underlying
 from functions.settings import settings
@@ -51,7 +54,7 @@ def health(req: func.HttpRequest) -> func.HttpResponse:
                           "last_snapshot_age_seconds": ages})
 
 
-@bp.route(route="anomalies", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
+@bp.route(route="anomalies", methods=["GET"], auth_level=DATA_AUTH)
 def list_anomalies(req: func.HttpRequest) -> func.HttpResponse:
     try:
         q = AnomalyQuery.from_params(dict(req.params), settings().default_underlying, _now())
@@ -65,7 +68,7 @@ def list_anomalies(req: func.HttpRequest) -> func.HttpResponse:
     return json_response({"items": items, "count": len(items), "continuation": token})
 
 
-@bp.route(route="anomalies/{id}", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
+@bp.route(route="anomalies/{id}", methods=["GET"], auth_level=DATA_AUTH)
 def get_anomaly(req: func.HttpRequest) -> func.HttpResponse:
     anomaly_id = req.route_params.get("id", "")
     if not _ID.match(anomaly_id):
@@ -76,7 +79,7 @@ def get_anomaly(req: func.HttpRequest) -> func.HttpResponse:
     return error(404, f"no anomaly {anomaly_id}")
 
 
-@bp.route(route="chain/latest", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
+@bp.route(route="chain/latest", methods=["GET"], auth_level=DATA_AUTH)
 def chain_latest(req: func.HttpRequest) -> func.HttpResponse:
     try:
         underlying = parse_underlying(req.params.get("underlying"), settings().default_underlying)
@@ -91,7 +94,7 @@ def chain_latest(req: func.HttpRequest) -> func.HttpResponse:
     return json_response(found) if found else error(404, f"no snapshot of {underlying} yet")
 
 
-@bp.route(route="chain", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
+@bp.route(route="chain", methods=["GET"], auth_level=DATA_AUTH)
 def chain_at(req: func.HttpRequest) -> func.HttpResponse:
     """The newest snapshot's analytics at or before ``at`` (default now), for that day's expiry."""
     try:
@@ -110,7 +113,7 @@ def chain_at(req: func.HttpRequest) -> func.HttpResponse:
     return json_response(found)
 
 
-@bp.route(route="signals", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
+@bp.route(route="signals", methods=["GET"], auth_level=DATA_AUTH)
 def list_signals(req: func.HttpRequest) -> func.HttpResponse:
     """Signals since a time, oldest first: what a reconnecting bot needs to catch up."""
     try:

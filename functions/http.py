@@ -1,4 +1,4 @@
-"""JSON responses and errors, one shape for every route."""
+"""JSON responses and errors, one shape for every route, and who may call the data routes."""
 
 from __future__ import annotations
 
@@ -6,6 +6,10 @@ from typing import Any
 
 import azure.functions as func
 import orjson
+
+from functions.settings import api_auth_level
+
+DATA_AUTH = func.AuthLevel(api_auth_level())  # keys unless the app sits behind the Static Web App
 
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> func.HttpResponse:

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import azure.functions as func
 
+from functions.http import DATA_AUTH
+
 HUB = "spyglass"
 SIGNALR_SETTING = "AzureSignalRConnectionString"
 
 bp = func.Blueprint()
 
 
-@bp.route(route="negotiate", methods=["POST"], auth_level=func.AuthLevel.FUNCTION)
+@bp.route(route="negotiate", methods=["POST"], auth_level=DATA_AUTH)
 @bp.generic_input_binding(arg_name="connection_info", type="signalRConnectionInfo", hub_name=HUB,
                           connection_string_setting=SIGNALR_SETTING)
 def negotiate(req: func.HttpRequest, connection_info: str) -> func.HttpResponse:

@@ -86,12 +86,17 @@ def blob_service() -> BlobServiceClient:
 
 @lru_cache(maxsize=8)
 def table(name: str) -> TableClient:
-    """A client for ``name``, creating the table on first use (idempotent)."""
+    """A client for ``name``; with a connection string (Azurite) the table is created on first use.
+
+    With an identity the infrastructure has created every table and queue, and the app's roles are
+    scoped to those resources, so it must not try to create them (a 403, not a 409).
+    """
     client = table_service().get_table_client(name)
-    try:
-        client.create_table()
-    except ResourceExistsError:
-        pass
+    if access().connection_string:
+        try:
+            client.create_table()
+        except ResourceExistsError:
+            pass
     return client
 
 
@@ -105,10 +110,11 @@ def queue(name: str) -> QueueClient:
     else:
         client = QueueClient(a.endpoints["queue"], name, credential=a.credential(), **client_options(),
                              message_encode_policy=TextBase64EncodePolicy())
-    try:
-        client.create_queue()
-    except ResourceExistsError:
-        pass
+    if a.connection_string:  # as for tables: with an identity, the infrastructure made the queues
+        try:
+            client.create_queue()
+        except ResourceExistsError:
+            pass
     return client
 
 

@@ -38,3 +38,26 @@ def test_service_uris_override_and_connection_string_wins(env):
 def test_missing_settings_say_which(env):
     with pytest.raises(RuntimeError, match="AzureWebJobsStorage__accountName"):
         storage.access()
+
+
+@pytest.mark.parametrize(("setting", "value", "creates"), [
+    ("AzureWebJobsStorage__accountName", "spyglassdev", False),  # roles scoped to existing tables/queues
+    ("AzureWebJobsStorage", "UseDevelopmentStorage=true", True),  # Azurite: create on first use
+])
+def test_tables_and_queues_are_created_only_with_a_connection_string(env, setting, value, creates):
+    from azure.data.tables import TableClient
+    from azure.storage.queue import QueueClient
+
+    created = []
+    env.setattr(TableClient, "create_table", lambda self: created.append(self.table_name))
+    env.setattr(QueueClient, "create_queue", lambda self: created.append(self.queue_name))
+    env.setenv(setting, value)
+    for cached in (storage.table_service, storage.table, storage.queue):
+        cached.cache_clear()
+    try:
+        storage.table("anomalies")
+        storage.queue("chain-snapshots")
+    finally:
+        for cached in (storage.table_service, storage.table, storage.queue):
+            cached.cache_clear()
+    assert created == (["anomalies", "chain-snapshots"] if creates else [])

@@ -1,0 +1,1 @@
+"""The Spyglass Pulumi program, one module per concern (see infra/README.md)."""

@@ -1,0 +1,66 @@
+"""What the edge box may do in Azure: add messages to the snapshot queue and write claim-check blobs.
+
+Default (`edgeAccess: sas`): two service SAS tokens, HTTPS only, with a fixed expiry from config:
+  - queue `chain-snapshots`, permission `a` (add) only: it cannot read, peek, delete or clear;
+  - container `claim-checks`, permissions `cw` (create, write): it cannot read, list or delete.
+Both are exported as secret outputs and go into the edge's Kubernetes secret. Revoke them by
+rotating key1 (`az storage account keys renew --key key1`) and running `pulumi up`.
+
+Alternative (`edgeAccess: entra`): no SAS at all and shared keys off on the account; an Entra app
+registration with a federated credential (the edge cluster's service-account token issuer) gets
+Storage Queue Data Message Sender on the queue and Blob Data Contributor on the container.
+That needs a public OIDC issuer for the edge cluster; see infra/README.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+from pulumi_azure_native import storage
+
+from spyglass_infra import names as n
+from spyglass_infra.config import StackConfig
+
+QUEUE_PERMISSIONS = "a"
+CLAIM_CHECK_PERMISSIONS = "cw"
+
+
+@dataclass
+class EdgeAccess:
+    queue_url: pulumi.Output[str] | None
+    claim_check_url: pulumi.Output[str] | None
+
+
+def edge_access(cfg: StackConfig, group: pulumi.Input[str], account) -> EdgeAccess:
+    if cfg.edge_access != "sas":
+        return EdgeAccess(None, None)
+    name = account.account_name
+    depends = pulumi.InvokeOutputOptions(depends_on=[account.account, *account.queues.values(),
+                                                     account.containers[n.CLAIM_CHECK_CONTAINER]])
+    queue_sas = storage.list_storage_account_service_sas_output(
+        account_name=name,
+        resource_group_name=group,
+        canonicalized_resource=f"/queue/{name}/{n.SNAPSHOT_QUEUE}",
+        permissions=QUEUE_PERMISSIONS,
+        protocols="https",
+        shared_access_expiry_time=cfg.edge_sas_expiry,
+        key_to_sign="key1",
+        opts=depends,
+    )
+    blob_sas = storage.list_storage_account_service_sas_output(
+        account_name=name,
+        resource_group_name=group,
+        canonicalized_resource=f"/blob/{name}/{n.CLAIM_CHECK_CONTAINER}",
+        resource="c",
+        permissions=CLAIM_CHECK_PERMISSIONS,
+        protocols="https",
+        shared_access_expiry_time=cfg.edge_sas_expiry,
+        key_to_sign="key1",
+        opts=depends,
+    )
+    queue_url = pulumi.Output.secret(pulumi.Output.concat(
+        account.queue_endpoint, "/", n.SNAPSHOT_QUEUE, "?", queue_sas.service_sas_token))
+    claim_url = pulumi.Output.secret(pulumi.Output.concat(
+        account.blob_endpoint, "/", n.CLAIM_CHECK_CONTAINER, "?", blob_sas.service_sas_token))
+    return EdgeAccess(queue_url, claim_url)

@@ -1,0 +1,15 @@
+"""The data-plane names the app reads (functions/settings.py, functions/ingest.py): one copy for the infra.
+
+The tests check these against the app's own constants, so a rename on either side fails the suite.
+"""
+
+SNAPSHOT_QUEUE = "chain-snapshots"
+POISON_QUEUE = f"{SNAPSHOT_QUEUE}-poison"  # the Functions host's convention: <queue>-poison
+TABLES = {"ANOMALIES_TABLE": "anomalies", "CHAINSTATE_TABLE": "chainstate", "SIGNALS_TABLE": "signals"}
+CLAIM_CHECK_CONTAINER = "claim-checks"
+DEPLOYMENT_CONTAINER = "app-package"  # Flex Consumption reads the zip package from here
+STORAGE_SETTING = "AzureWebJobsStorage"  # the connection name of the queue trigger and the app's storage
+SIGNALR_SETTING = "AzureSignalRConnectionString"  # connection_string_setting of the SignalR bindings
+SIGNALR_HUB = "spyglass"
+QUEUE_LAG_METRIC = "spyglass.queue_lag_s"  # recorded once per ingested snapshot (functions/telemetry.py)
+API_AUTH_SETTING = "API_AUTH_LEVEL"  # functions/settings.py: who may call the data routes

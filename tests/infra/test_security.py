@@ -1,0 +1,176 @@
+"""Security and wiring of the Azure side, read from what the real program asks Azure for (mocked)."""
+
+from __future__ import annotations
+
+import pytest
+from spyglass_infra import names as n
+from spyglass_infra import roles
+
+from functions.realtime import HUB, SIGNALR_SETTING
+from functions.settings import API_AUTH_SETTING, SNAPSHOT_QUEUE, Settings
+from spyglass.config import DetectorConfig
+from tests.infra.harness import Deployment
+
+
+def settings_of(d: Deployment) -> dict[str, str]:
+    return {s["name"]: s["value"] for s in d.one("web:WebApp").inputs["siteConfig"]["appSettings"]}
+
+
+def test_infra_names_are_the_apps_names():
+    app = Settings()
+    assert n.SNAPSHOT_QUEUE == SNAPSHOT_QUEUE
+    assert n.TABLES == {"ANOMALIES_TABLE": app.anomalies_table, "CHAINSTATE_TABLE": app.chainstate_table,
+                        "SIGNALS_TABLE": app.signals_table}
+    assert n.CLAIM_CHECK_CONTAINER == app.claim_container
+    assert n.STORAGE_SETTING == app.storage_setting
+    assert (n.SIGNALR_SETTING, n.SIGNALR_HUB) == (SIGNALR_SETTING, HUB)
+
+
+def test_storage_account_is_locked_down(dev):
+    st = dev.one("storage:StorageAccount").inputs
+    assert st["enableHttpsTrafficOnly"] is True
+    assert st["minimumTlsVersion"] == "TLS1_2"
+    assert st["allowBlobPublicAccess"] is False
+    assert st["defaultToOAuthAuthentication"] is True
+    assert st["allowCrossTenantReplication"] is False
+    assert all(c.inputs["publicAccess"] == "None" for c in dev.of("storage:BlobContainer"))
+
+
+def test_shared_key_is_on_only_for_the_edge_sas(dev, dev_entra):
+    # a queue SAS is signed with the account key: it works only while shared-key access is allowed
+    assert dev.one("storage:StorageAccount").inputs["allowSharedKeyAccess"] is True
+    assert dev_entra.one("storage:StorageAccount").inputs["allowSharedKeyAccess"] is False
+    assert not dev_entra.call_args("azure-native:storage:listStorageAccountServiceSAS")
+    assert "edgeQueueSasUrl" not in dev_entra.outputs
+
+
+def test_queues_tables_and_containers_are_the_ones_the_app_uses(dev):
+    assert {q.inputs["queueName"] for q in dev.of("storage:Queue")} == {SNAPSHOT_QUEUE, f"{SNAPSHOT_QUEUE}-poison"}
+    assert {t.inputs["tableName"] for t in dev.of("storage:Table")} == {"anomalies", "chainstate", "signals"}
+    assert {c.inputs["containerName"] for c in dev.of("storage:BlobContainer")} == {"claim-checks", "app-package"}
+
+
+def test_function_app_is_flex_consumption_python_311_with_identity(dev):
+    plan = dev.one("web:AppServicePlan").inputs
+    assert plan["sku"] == {"name": "FC1", "tier": "FlexConsumption"} and plan["reserved"] is True
+    app = dev.one("web:WebApp").inputs
+    assert app["kind"] == "functionapp,linux"
+    assert app["serverFarmId"] == dev.one("web:AppServicePlan").id
+    assert app["identity"] == {"type": "SystemAssigned"}
+    assert app["functionAppConfig"]["runtime"] == {"name": "python", "version": "3.11"}
+    assert app["httpsOnly"] is True
+    site = app["siteConfig"]
+    assert (site["minTlsVersion"], site["scmMinTlsVersion"], site["ftpsState"]) == ("1.2", "1.2", "Disabled")
+    assert site["cors"]["allowedOrigins"] == []  # the dashboard calls /api on its own origin
+    assert {r.inputs["allow"] for r in dev.of("web:WebAppFtpAllowed") + dev.of("web:WebAppScmAllowed")} == {False}
+
+
+def test_deployment_package_storage_uses_the_identity(dev):
+    storage = dev.one("web:WebApp").inputs["functionAppConfig"]["deployment"]["storage"]
+    account = dev.one("storage:StorageAccount").inputs["accountName"]
+    assert storage == {"type": "blobContainer", "authentication": {"type": "SystemAssignedIdentity"},
+                       "value": f"https://{account}.blob.core.windows.net/{n.DEPLOYMENT_CONTAINER}"}
+
+
+def test_app_settings_use_identity_connections_and_the_apps_names(dev):
+    s = settings_of(dev)
+    account = dev.one("storage:StorageAccount").inputs["accountName"]
+    signalr = dev.one("signalrservice:SignalR")
+    assert s["AzureWebJobsStorage__accountName"] == account
+    assert s[f"{SIGNALR_SETTING}__serviceUri"] == f"https://{signalr.state['hostName']}"
+    assert "AzureWebJobsStorage" not in s and SIGNALR_SETTING not in s  # no connection strings at all
+    assert (s["ANOMALIES_TABLE"], s["CHAINSTATE_TABLE"], s["SIGNALS_TABLE"]) == ("anomalies", "chainstate", "signals")
+    assert s["CLAIM_CHECK_CONTAINER"] == "claim-checks"
+    assert s[API_AUTH_SETTING] == "anonymous"  # the linked Static Web App is the gate (functions/settings.py)
+    assert s["APPLICATIONINSIGHTS_CONNECTION_STRING"] == dev.one("applicationinsights:Component").state["connectionString"]
+    for value in s.values():
+        assert "AccountKey=" not in value and "AccessKey=" not in value and "sig=" not in value
+    # Flex Consumption rejects these; the runtime comes from functionAppConfig
+    assert not {"FUNCTIONS_WORKER_RUNTIME", "FUNCTIONS_EXTENSION_VERSION", "WEBSITE_RUN_FROM_PACKAGE"} & set(s)
+
+
+def test_detector_thresholds_become_settings_the_engine_reads(dev):
+    s = settings_of(dev)
+    detector = {k: v for k, v in s.items() if k.startswith("SPYGLASS_") and k != "SPYGLASS_CACHE_DIR"}
+    assert detector == {"SPYGLASS_SIGNAL_MIN_EDGE": "10.0", "SPYGLASS_VOLUME_RATIO": "12.0"}
+    cfg = DetectorConfig.from_env(detector)  # the engine's own parser, on the settings as deployed
+    assert (cfg.signal_min_edge, cfg.volume_ratio) == (10.0, 12.0)
+    fields = {f"SPYGLASS_{f.upper()}" for f in DetectorConfig.__dataclass_fields__}
+    assert set(detector) <= fields
+
+
+def test_unknown_detector_key_is_refused():
+    from spyglass_infra.config import ConfigError, _detectors
+
+    with pytest.raises(ConfigError):
+        _detectors({"Signal-Min-Edge": 3})
+
+
+def grants(d: Deployment) -> set[tuple[str, str]]:
+    principal = d.one("web:WebApp").state["identity"]["principalId"]
+    out = set()
+    for ra in d.of("authorization:RoleAssignment"):
+        assert ra.inputs["principalId"] == principal and ra.inputs["principalType"] == "ServicePrincipal"
+        out.add((ra.inputs["roleDefinitionId"].rsplit("/", 1)[1], ra.inputs["scope"]))
+    return out
+
+
+def test_role_assignments_are_scoped_to_what_the_app_touches(dev):
+    queues = {q.inputs["queueName"]: q.id for q in dev.of("storage:Queue")}
+    tables = {t.inputs["tableName"]: t.id for t in dev.of("storage:Table")}
+    expected = {(roles.STORAGE_QUEUE_DATA_CONTRIBUTOR, i) for i in queues.values()}
+    expected |= {(roles.STORAGE_TABLE_DATA_CONTRIBUTOR, i) for i in tables.values()}
+    expected.add((roles.STORAGE_BLOB_DATA_OWNER, dev.one("storage:StorageAccount").id))  # host containers
+    expected.add((roles.SIGNALR_SERVICE_OWNER, dev.one("signalrservice:SignalR").id))
+    assert grants(dev) == expected
+    group = dev.one("resources:ResourceGroup").id
+    assert all(scope != group and "/providers/" in scope for _, scope in grants(dev))
+
+
+def test_notify_secret_lives_in_key_vault_and_only_that_secret_is_readable(dev_vpn):
+    secret = dev_vpn.one("keyvault:Secret")
+    assert (roles.KEY_VAULT_SECRETS_USER, secret.id) in grants(dev_vpn)
+    s = settings_of(dev_vpn)
+    vault = dev_vpn.one("keyvault:Vault").inputs["vaultName"]
+    assert s["NOTIFY_WEBHOOK_URL"] == f"@Microsoft.KeyVault(VaultName={vault};SecretName={secret.inputs['secretName']})"
+    assert "telegram" not in " ".join(s.values())
+
+
+def test_signalr_is_serverless_keyless_and_admits_only_the_dashboard(dev):
+    sig = dev.one("signalrservice:SignalR").inputs
+    assert {"flag": "ServiceMode", "value": "Serverless"} in sig["features"]
+    assert sig["disableLocalAuth"] is True
+    site = dev.one("web:StaticSite")
+    assert sig["cors"]["allowedOrigins"] == [f"https://{site.state['defaultHostname']}"]
+
+
+def test_dashboard_links_the_function_app_and_leaves_its_auth_to_the_link(dev):
+    site = dev.one("web:StaticSite").inputs
+    assert site["sku"] == {"name": "Standard", "tier": "Standard"}  # linked backends need Standard
+    backend = dev.one("web:StaticSiteLinkedBackend").inputs
+    assert backend["backendResourceId"] == dev.one("web:WebApp").id
+    assert backend["name"] == site["name"]
+    # the link configures the Function App's authentication; a second owner would fight it
+    assert not [r for r in dev.resources if "AuthSettings" in r.type]
+    # linked backends must be publicly reachable: no IP restrictions, no private endpoints
+    app = dev.one("web:WebApp").inputs
+    assert app["publicNetworkAccess"] == "Enabled" and "ipSecurityRestrictions" not in app["siteConfig"]
+    assert not dev.of("network:PrivateEndpoint")
+
+
+def test_key_vault_uses_rbac_and_soft_delete(dev, prod):
+    for d in (dev, prod):
+        props = d.one("keyvault:Vault").inputs["properties"]
+        assert props["enableRbacAuthorization"] is True and props["enableSoftDelete"] is True
+        assert props["tenantId"] == "00000000-0000-0000-0000-0000000000bb"
+
+
+def test_registry_is_basic_without_admin_user(dev):
+    acr = dev.one("containerregistry:Registry").inputs
+    assert acr["sku"] == {"name": "Basic"} and acr["adminUserEnabled"] is False
+
+
+def test_application_insights_is_workspace_based(dev):
+    appi = dev.one("applicationinsights:Component").inputs
+    assert appi["workspaceResourceId"] == dev.one("operationalinsights:Workspace").id
+    assert appi["ingestionMode"] == "LogAnalytics"
