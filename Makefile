@@ -67,6 +67,7 @@ bench: $(STAMP) $(NODE_STAMP) $(BENCH_STAMP)
 	$(BIN)/python bench/bench_scoring.py
 	$(BIN)/python bench/bench_pipeline.py
 	$(BIN)/python bench/bench_spool.py
+	$(BIN)/python bench/bench_collector.py
 
 clean:
 	rm -rf $(VENV) $(BENCH_VENV) .numba_cache out

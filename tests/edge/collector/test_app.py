@@ -1,0 +1,116 @@
+"""``spyglass collect`` composed: source -> recorder + publisher (Azurite) + ops endpoints."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+import pytest
+from typer.testing import CliRunner
+
+from devstack.azurite import Azurite
+from devstack.stack import free_port
+from edge.collector.app import CollectOptions, FanOut, collect
+from edge.collector.ibkr import IbkrConfig
+from edge.collector.recorder import Recorder, read_snapshot_lines
+from edge.gateway_fake import FakeGateway, SimMarket
+from spyglass.cli import app
+from spyglass.contract import Snapshot
+from tests.edge.collector.harness import DAY, T0
+from tests.edge.collector.test_recorder_replay import sim_snapshots
+
+
+def consume(conn: str) -> list[Snapshot]:
+    """The queue's messages in order, decoded as the Functions ingest decodes them."""
+    from azure.storage.blob import BlobServiceClient
+    from azure.storage.queue import QueueClient, TextBase64DecodePolicy
+
+    from functions import codec
+    from functions.settings import SNAPSHOT_QUEUE
+
+    q = QueueClient.from_connection_string(conn, SNAPSHOT_QUEUE, message_decode_policy=TextBase64DecodePolicy())
+    blobs = BlobServiceClient.from_connection_string(conn)
+    out: list[Snapshot] = []
+    while batch := list(q.receive_messages(max_messages=32, visibility_timeout=60)):
+        for m in batch:
+            out.append(codec.decode(m.content, lambda c, n: blobs.get_blob_client(c, n).download_blob().readall()))
+            q.delete_message(m)
+    return out
+
+
+def test_cli_replays_a_recording_into_a_new_one(tmp_path):
+    src, out = tmp_path / "in", tmp_path / "out"
+    rec = Recorder(src)
+    snaps = sim_snapshots(5)
+    for s in snaps:
+        rec(s)
+    rec.close()
+    result = CliRunner().invoke(app, ["collect", "--source", "replay", str(src), "--speed", "0", "--record", str(out),
+                                      "--ops-port", "-1", "--no-progress"])
+    assert result.exit_code == 0, result.output
+    [path] = list(out.iterdir())
+    assert [Snapshot.from_json(r).to_dict() for r in read_snapshot_lines(path)] == [s.to_dict() for s in snaps]
+    bad = CliRunner().invoke(app, ["collect", "--source", "replay", str(tmp_path / "missing"), "--ops-port", "-1"])
+    assert bad.exit_code == 2 and "no such recording" in bad.output
+
+
+def test_a_failing_sink_does_not_starve_the_others():
+    got = []
+
+    def broken(_s):
+        raise OSError("disk full")
+
+    fan = FanOut([broken, got.append])
+    fan(sim_snapshots(1)[0])
+    assert len(got) == 1 and fan.failures == 1
+
+
+@pytest.mark.xdist_group("azurite")
+def test_ibkr_to_queue_recorder_and_ops(tmp_path):
+    """The production path: fake gateway -> ib_async -> snapshots -> spool -> Azurite queue, recorded, probed."""
+    ops_port = free_port()
+
+    async def scenario(conn: str):
+        gw = FakeGateway(SimMarket(DAY, "11:00", interval_s=0.05), cadence=0.05, clock_start=T0)
+        await gw.start()
+        opts = CollectOptions(source="ibkr", ibkr=IbkrConfig(port=gw.port, lines=12), scan_interval=0.1,
+                              record=str(tmp_path / "rec"), queue=conn, spool=str(tmp_path / "spool.db"),
+                              ops_port=ops_port, ops_host="127.0.0.1", clock_start=T0)
+        stop = asyncio.Event()
+        seen = []
+        task = asyncio.create_task(collect(opts, stop, extra_sinks=[seen.append]))
+        ready = metrics = None
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{ops_port}") as http:
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + 30
+            while loop.time() < deadline:  # generous: the machine is shared with other test runs
+                await asyncio.sleep(0.05)
+                if len(seen) >= 5 and len(seen[-1].chain) == 10:
+                    ready = await http.get("/readyz")
+                    if ready.status_code == 200:
+                        break
+            metrics = (await http.get("/metrics")).text
+            health = (await http.get("/healthz")).status_code
+        stop.set()
+        fan = await asyncio.wait_for(task, 15)
+        await gw.stop()
+        return seen, fan, ready, metrics, health
+
+    with Azurite(in_memory=True) as az:
+        seen, fan, ready, metrics, health = asyncio.run(scenario(az.connection_string))
+        queued = consume(az.connection_string)
+    assert ready is not None, f"no full snapshots: {[len(s.chain) for s in seen][-5:]}"
+    assert ready.status_code == 200 and ready.text.startswith("ready: streaming;"), ready.text
+    assert health == 200
+    assert "spyglass_collector_ticks_total" in metrics and "spyglass_collector_market_data_lines" in metrics
+    assert fan.failures == 0 and fan.count == len(seen)
+    # every snapshot reached the queue in order, or waits in the spool for the next start
+    from edge.collector.spool import Spool
+
+    with Spool(tmp_path / "spool.db") as spool:
+        left = spool.depth
+    assert queued and [s.seq for s in queued] == [s.seq for s in seen[: len(queued)]]
+    assert len(queued) + left == len(seen)
+    assert queued[-1].to_dict() == seen[len(queued) - 1].to_dict()
+    [path] = list((tmp_path / "rec").iterdir())
+    assert sum(1 for _ in read_snapshot_lines(path)) == len(seen)
