@@ -15,14 +15,29 @@ import orjson
 
 
 @contextmanager
-def open_lines(path: str | Path) -> Iterator[IO[bytes]]:
-    """Binary line reader; raises OSError when the input cannot be opened."""
+def open_lines(path: str | Path) -> Iterator[Iterator[bytes]]:
+    """Lines of a file, ``.gz`` or ``-`` (stdin); raises OSError when the input cannot be opened.
+
+    A gzip file cut short (a recorder that crashed mid-write) yields every whole line, then a
+    warning on stderr: the data before the cut is good and must stay readable.
+    """
     if str(path) == "-":
-        yield sys.stdin.buffer
+        yield iter(sys.stdin.buffer)
         return
     p = Path(path)
-    with (gzip.open(p, "rb") if p.suffix == ".gz" else open(p, "rb")) as fh:
-        yield fh
+    if p.suffix != ".gz":
+        with open(p, "rb") as fh:
+            yield iter(fh)
+        return
+    with gzip.open(p, "rb") as fh:
+        yield _until_truncation(fh, p)
+
+
+def _until_truncation(fh: IO[bytes], path: Path) -> Iterator[bytes]:
+    try:
+        yield from fh
+    except EOFError:
+        print(f"warning: {path}: truncated at the end; read up to the last whole line", file=sys.stderr)
 
 
 @contextmanager

@@ -51,6 +51,20 @@ def test_score_reads_stdin_and_writes_stdout(day):
     assert any(json.loads(x)["type"] == "mispricing" for x in r.stdout.decode().splitlines())
 
 
+def test_a_recording_cut_mid_write_is_scored_up_to_the_cut(tmp_path):
+    kit = ChainKit(seed=9)
+    path = tmp_path / "cut.jsonl.gz"
+    with open(path, "wb") as fh:  # one gzip member per snapshot, as the edge recorder writes them
+        for s in kit.stream(T0, 6):
+            fh.write(gzip.compress(s.to_json() + b"\n"))
+    whole = path.read_bytes()
+    path.write_bytes(whole[: len(whole) - 400])  # the crash: the last member is cut short
+    r = spyglass("score", str(path), "--no-progress")
+    err = r.stderr.decode()
+    assert r.returncode == 0, err
+    assert "truncated at the end" in err and "scored 5 snapshots" in err
+
+
 def test_unreadable_input_exits_non_zero(tmp_path):
     r = spyglass("score", str(tmp_path / "missing.jsonl"), "--no-progress")
     assert r.returncode == 2 and "cannot read" in r.stderr.decode()
