@@ -62,12 +62,13 @@ $(BENCH_STAMP): requirements-bench.txt pyproject.toml
 	$(BENCH_VENV)/bin/pip install -q --no-deps -e .
 	@touch $(BENCH_STAMP)
 
-bench: $(STAMP) $(NODE_STAMP) $(BENCH_STAMP)
+bench: $(STAMP) $(NODE_STAMP) $(BENCH_STAMP) $(CHROMIUM)
 	$(BENCH_VENV)/bin/python bench/bench_iv.py
 	$(BIN)/python bench/bench_scoring.py
 	$(BIN)/python bench/bench_pipeline.py
 	$(BIN)/python bench/bench_spool.py
 	$(BIN)/python bench/bench_collector.py
+	$(BIN)/python bench/bench_browser.py
 
 clean:
 	rm -rf $(VENV) $(BENCH_VENV) .numba_cache out

@@ -71,12 +71,13 @@ def main() -> None:
                     injection=InjectionConfig(rates={t: args.rate_per_hour for t in InjectionConfig().rates},
                                               warmup_s=15.0))  # something to see within seconds
     stop = threading.Event()
-    stack = LocalStack(log_dir=REPO / "out" / "demo-stack")
+    stack = LocalStack(log_dir=REPO / "out" / "demo-stack", web=True)
     signal.signal(signal.SIGTERM, _interrupt)
     try:
         stack.start()
         print(f"""
 Spyglass local stack is up (logs in out/demo-stack/):
+  dashboard      {stack.web_url}   (static-web/ as the Static Web App serves it; /api/* proxied with the key)
   API            {stack.api}   (function key: {stack.function_key})
   try            curl -H 'x-functions-key: {stack.function_key}' '{stack.api}/anomalies?limit=5'
   OpenAPI        {stack.api}/openapi.json

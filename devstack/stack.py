@@ -40,12 +40,21 @@ class LocalStack:
     settings: dict[str, str] = field(default_factory=dict)
     workers: int = 1  # Functions host processes consuming the queue, as Azure scale-out would run
     log_dir: Path | None = None
+    web: bool = False  # also serve static-web/ through the local Static Web App (devstack/web.py)
     _procs: list[subprocess.Popen] = field(default_factory=list)
     signalr_connection: str = ""
+    _web: object | None = None
 
     @property
     def api(self) -> str:
         return f"http://127.0.0.1:{self.api_port}/api"
+
+    @property
+    def web_url(self) -> str:
+        """The dashboard, served like the Static Web App, with ``/api/*`` proxied to the host."""
+        if self._web is None:
+            raise RuntimeError("start the stack with web=True to serve the dashboard")
+        return self._web.url
 
     @property
     def storage_connection(self) -> str:
@@ -67,9 +76,46 @@ class LocalStack:
                                      env={"SPYGLASS_FUNCTION_KEY": self.function_key}))
         for host in hosts:
             self._wait_line(host, "Functions host ready", timeout)
+        if self.web:
+            from devstack.web import StaticWebApp, WebServer, signalr_origin
+
+            try:
+                self._web = WebServer(StaticWebApp(self.api, self.function_key,
+                                                   signalr_origin=signalr_origin(self.signalr_connection))).start()
+            except BaseException:
+                self.stop()  # `with` never reaches __exit__ when __enter__ fails: stop what already runs
+                raise
         return self
 
+    def stop_signalr(self) -> None:
+        """Stop the SignalR service; its clients get a close message that allows reconnecting."""
+        old = next(p for p in self._procs if "devstack.signalr" in p.args)
+        _stop_group(old)
+        self._procs.remove(old)
+
+    def start_signalr(self, timeout: float = 30.0) -> None:
+        """Start the SignalR service again on the same port with the same AccessKey."""
+        args = [sys.executable, "-m", "devstack.signalr", "--connection-string", self.signalr_connection]
+        deadline = time.monotonic() + timeout
+        while True:  # the old socket may linger for a moment
+            proc = self._spawn("signalr", args)
+            try:
+                self._wait_line(proc, SIGNALR_SETTING + "=", timeout)
+                return
+            except RuntimeError:
+                self._procs.remove(proc)
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+
+    def restart_signalr(self, timeout: float = 30.0) -> None:
+        self.stop_signalr()
+        self.start_signalr(timeout)
+
     def stop(self) -> None:
+        if self._web is not None:
+            self._web.stop()
+            self._web = None
         for p in reversed(self._procs):
             _stop_group(p)
         self._procs.clear()

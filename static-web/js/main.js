@@ -1,0 +1,187 @@
+// Wires the dashboard: initial state from the API, live updates over SignalR, catch-up after a reconnect.
+
+import {$, text} from "./dom.js";
+import * as api from "./api.js";
+import {DayChart, GexChart, renderKpis} from "./day.js";
+import {buildFilters, renderFeed} from "./feed.js";
+import {applyStatic, lang, onLang, setLang, t, timeNY} from "./i18n.js";
+import {connect} from "./live.js";
+import {SmileChart} from "./smile.js";
+import {noteCaughtUp, renderStatus, setConnection} from "./status.js";
+import {activeAt, addAnomalies, addDayPoint, anomaliesAt, setChain, store} from "./store.js";
+
+const BACKFILL_POINTS = 39; // one point per 10 minutes of a regular session
+const smile = new SmileChart($("#smile-chart"), $("#smile-anomalies"), select);
+const day = new DayChart($("#day-chart"));
+const gex = new GexChart($("#gex-chart"));
+let pinned = null; // {anomaly, chain} while a past snapshot is drawn
+
+// When each chain message was drawn (wall clock, ms), by seq: bench/bench_browser.py compares it with the
+// enqueue time it logged for that seq.
+const renders = [];
+const states = []; // connection states as they happened, so a short outage stays visible to tests
+window.spyglass = {renders, states, store, smileMarkers: () => smile.markers.map(({x, y, anomaly}) => ({x, y, id: anomaly.id}))};
+
+function showError(err) {
+  text("#error", err ? t("error.api", {message: err.message ?? String(err)}) : "");
+  $("#error").hidden = !err;
+}
+
+let feedQueued = false;
+function scheduleFeed() {
+  if (feedQueued) return;
+  feedQueued = true;
+  requestAnimationFrame(() => { feedQueued = false; renderFeed(select); });
+}
+
+function drawLive() {
+  const chain = store.chain;
+  $("#smile-back").hidden = true;
+  text("#smile-caption", chain ? t("smile.live", {time: timeNY(chain.ts)}) : "");
+  if (!chain) {
+    renderKpis(null);
+    return;
+  }
+  smile.update(chain, activeAt(chain.ts), null, "smile.recent");
+  gex.update(chain);
+  renderKpis(chain);
+}
+
+function drawPinned() {
+  const {anomaly, chain} = pinned;
+  $("#smile-back").hidden = false;
+  text("#smile-caption", t("smile.pinned", {time: timeNY(chain.ts)}));
+  const marked = anomaliesAt(chain.ts).filter((a) => a.id !== anomaly.id);
+  smile.update(chain, [...marked, anomaly], anomaly.id, "smile.anomalies");
+  gex.update(chain);
+  renderKpis(chain);
+}
+
+const redraw = () => (pinned ? drawPinned() : drawLive());
+
+function onChain(chain, receivedAt) {
+  if (store.underlying && chain?.underlying !== store.underlying) return; // one underlying per page
+  if (!setChain(chain)) return;
+  day.update();
+  if (!pinned) drawLive();
+  requestAnimationFrame(() => {
+    renders.push({ts: chain.ts, seq: chain.seq, received: receivedAt, rendered: performance.timeOrigin + performance.now()});
+    if (renders.length > 5000) renders.splice(0, renders.length - 5000);
+  });
+  renderStatus();
+}
+
+function onAnomaly(anomaly) {
+  if (store.underlying && anomaly?.underlying !== store.underlying) return;
+  if (!addAnomalies([anomaly])) return;
+  scheduleFeed();
+  if (!pinned && store.chain && anomaly.ts <= store.chain.ts) drawLive(); // usually it precedes its chain
+}
+
+/** Draw the snapshot an anomaly came from, with the anomaly marked. */
+async function select(anomaly) {
+  try {
+    const chain = await api.chainAt(anomaly.ts, anomaly.underlying, anomaly.expiry);
+    if (!chain) throw new Error(`no snapshot at ${anomaly.ts}`);
+    pinned = {anomaly, chain};
+    showError(null);
+    drawPinned();
+    $("#smile").scrollIntoView({block: "nearest"});
+  } catch (err) {
+    showError(err);
+  }
+}
+
+function untilFor(ts) {
+  const later = Math.max(Date.now(), ts ? Date.parse(ts) : 0) + 3600e3;
+  return new Date(later).toISOString();
+}
+
+/** After a reconnect: everything since the newest thing seen, then the latest chain. */
+async function catchUp() {
+  try {
+    const since = store.newestTs ?? new Date(Date.now() - 3600e3).toISOString();
+    const added = addAnomalies(await api.anomalies({since, until: untilFor(since), underlying: store.underlying ?? undefined}));
+    noteCaughtUp(added);
+    scheduleFeed();
+    const chain = await api.latestChain(store.underlying ?? undefined);
+    if (chain) onChain(chain, performance.timeOrigin + performance.now());
+    else redraw();
+    showError(null);
+  } catch (err) {
+    showError(err);
+  }
+}
+
+/** The day so far, one point per 10 minutes, from /api/chain?at=. The API has no history route, so the
+ * first point is the day's earliest anomaly: a time with a snapshot at or before it (no 404s). */
+async function backfillDay(chain) {
+  const close = Date.parse(chain.ts) + (chain.minutes_to_close ?? 0) * 60e3;
+  const open = close - 390 * 60e3;
+  const first = await api.anomalies({since: new Date(open).toISOString(), until: chain.ts, underlying: chain.underlying,
+    limit: 1, pages: 1});
+  if (!first.length) return;
+  const times = [];
+  for (let at = Date.parse(first[0].ts); at < Date.parse(chain.ts) && times.length < BACKFILL_POINTS; at += 10 * 60e3) {
+    times.push(new Date(at).toISOString());
+  }
+  for (let i = 0; i < times.length; i += 4) {
+    const batch = await Promise.all(times.slice(i, i + 4).map((at) => api.chainAt(at, chain.underlying, chain.expiry).catch(() => null)));
+    for (const c of batch) if (c) addDayPoint(c);
+    day.update();
+  }
+}
+
+/** The freshest underlying by /api/health (anonymous, no data), so an empty stack asks for no chain. */
+async function freshestUnderlying() {
+  const response = await fetch("/api/health", {cache: "no-store", headers: {accept: "application/json"}});
+  const ages = response.ok ? (await response.json()).last_snapshot_age_seconds ?? {} : {};
+  const names = Object.keys(ages).sort((a, b) => ages[a] - ages[b]);
+  return names.includes("SPY") ? "SPY" : names[0] ?? null;
+}
+
+async function loadInitial() {
+  try {
+    const underlying = await freshestUnderlying();
+    const chain = underlying ? await api.latestChain(underlying) : null;
+    if (chain) onChain(chain, performance.timeOrigin + performance.now());
+    const around = chain ? Date.parse(chain.ts) : Date.now();
+    const since = new Date(around - 30 * 60e3).toISOString();
+    addAnomalies(await api.anomalies({since, until: untilFor(chain?.ts), underlying: chain?.underlying}));
+    scheduleFeed();
+    redraw();
+    if (chain) await backfillDay(chain);
+  } catch (err) {
+    showError(err);
+  }
+}
+
+function buildAll() {
+  applyStatic();
+  $("#lang").textContent = t("app.lang");
+  $("#lang").setAttribute("aria-label", t("app.lang.label"));
+  buildFilters(() => renderFeed(select));
+  smile.build();
+  day.build();
+  gex.build();
+  redraw();
+  renderFeed(select);
+  renderStatus();
+}
+
+$("#lang").addEventListener("click", () => setLang(lang() === "en" ? "es" : "en"));
+$("#smile-back").addEventListener("click", () => { pinned = null; drawLive(); });
+onLang(buildAll);
+buildAll();
+connect({
+  anomaly: onAnomaly,
+  chain: onChain,
+  signal: onAnomaly, // a signal is an anomaly too (same id): it is already in the feed or joins it
+  state: (state, info) => {
+    states.push(state);
+    setConnection(state, info);
+    if (state === "live" && info.reconnected) catchUp();
+  },
+});
+loadInitial();
+setInterval(() => renderStatus(), 1000);

@@ -1,0 +1,70 @@
+// What the page knows: anomalies by id (SignalR is at least once), the latest chain, the day's analytics.
+
+const MAX_ANOMALIES = 5000;
+
+export const store = {
+  anomalies: new Map(),
+  newestTs: null, // newest anomaly or chain ts seen: where a catch-up after a reconnect starts
+  chain: null, // latest live chain analytics
+  receivedAt: null, // wall time (ms) the latest chain arrived
+  day: new Map(), // ts -> {t, atm, rr, move}, the analytics through the day
+  underlying: null,
+};
+
+const seen = (ts) => {
+  if (!store.newestTs || ts > store.newestTs) store.newestTs = ts;
+};
+
+/** Add anomalies; returns how many were new to the page. */
+export function addAnomalies(list) {
+  let added = 0;
+  for (const a of list) {
+    if (!a || typeof a.id !== "string" || store.anomalies.has(a.id)) continue;
+    store.anomalies.set(a.id, a);
+    seen(a.ts);
+    added++;
+  }
+  if (store.anomalies.size > MAX_ANOMALIES) {
+    const oldest = [...store.anomalies.values()].sort((x, y) => (x.ts < y.ts ? -1 : 1));
+    for (const a of oldest.slice(0, store.anomalies.size - MAX_ANOMALIES)) store.anomalies.delete(a.id);
+  }
+  return added;
+}
+
+/** Keep one point of the day's analytics per snapshot. */
+export function addDayPoint(chain) {
+  if (!chain || !chain.ts) return;
+  store.day.set(chain.ts, {t: Date.parse(chain.ts) / 1000, atm: pct(chain.atm_iv), rr: chain.rr25_vol_points ?? null,
+    move: chain.expected_move ?? null});
+}
+
+/** The live chain moves forward only (a late message never replaces a newer one). */
+export function setChain(chain, receivedAt = Date.now()) {
+  if (!chain || !chain.ts) return false;
+  addDayPoint(chain);
+  seen(chain.ts);
+  store.underlying ??= chain.underlying;
+  if (store.chain && chain.ts < store.chain.ts) return false;
+  store.chain = chain;
+  store.receivedAt = receivedAt;
+  return true;
+}
+
+export const pct = (x) => (typeof x === "number" && Number.isFinite(x) ? x * 100 : null);
+
+/** Anomalies found on the snapshot at `ts`. */
+export const anomaliesAt = (ts) => [...store.anomalies.values()].filter((a) => a.ts === ts);
+
+/** Anomalies active around `ts`: reported within `seconds` before it (a continuing condition is
+ * re-reported every 30 s, not on every snapshot), the newest per type and contract. */
+export function activeAt(ts, seconds = 30) {
+  const end = Date.parse(ts);
+  const newest = new Map();
+  for (const a of store.anomalies.values()) {
+    const at = Date.parse(a.ts);
+    if (at > end || end - at > seconds * 1000) continue;
+    const key = `${a.type}|${a.right ?? ""}|${a.strike ?? ""}`;
+    if (!newest.has(key) || newest.get(key).ts < a.ts) newest.set(key, a);
+  }
+  return [...newest.values()];
+}

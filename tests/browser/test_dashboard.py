@@ -1,0 +1,269 @@
+"""The dashboard in real headless Chromium against the real local stack, served by the local Static Web App.
+
+One stack and one browser for the module; each test gets a fresh browser context (its own
+localStorage). Snapshots go in through the queue exactly as the edge sends them.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from datetime import datetime, timedelta
+
+import httpx
+import pytest
+from playwright.sync_api import sync_playwright
+
+from devstack.signalr import send
+from devstack.stack import REPO, LocalStack
+from tests.browser.kit import Session, dataset, enqueue, iso, later, launch, wait
+from tests.spyglass.chainkit import T0
+
+pytestmark = pytest.mark.xdist_group("browser")  # one stack and one Chromium, on one worker
+SHOTS = REPO / "out" / "screenshots"
+LIVE = "() => document.querySelector('#conn').dataset.state === 'live'"
+SESSION = Session(T0)
+FIRST_TS = iso(later(T0, 15))
+
+
+@pytest.fixture(scope="module")
+def stack():
+    with LocalStack(web=True) as s:
+        yield s
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as p:
+        b = launch(p)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(stack, browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
+    page = context.new_page()
+    page.problems = []  # console errors, page errors and CSP violations seen while the test ran
+    page.on("console", lambda m: m.type == "error" and page.problems.append(m.text))
+    page.on("pageerror", lambda e: page.problems.append(str(e)))
+    page.goto(stack.web_url)
+    wait(page, LIVE)
+    yield page
+    context.close()
+
+
+@pytest.fixture(scope="module")
+def fed(stack):
+    """The first session fed through the queue, once, for the tests that need data."""
+    return enqueue(stack, SESSION.take(16, strike=602, onset=10))  # C 602 quoted 12 cents high from second 10
+
+
+def loaded(page, ts: str = FIRST_TS) -> None:
+    """Wait until the smile shows the snapshot at ``ts`` or a newer one (ISO times sort as text)."""
+    wait(page, "(ts) => (document.querySelector('#smile-chart').dataset.ts || '') >= ts", ts, timeout=45)
+
+
+def test_page_loads_with_no_console_errors(page):
+    assert page.locator("#conn-text").text_content() == "Live"
+    for view in ("#smile-chart canvas", "#day-chart canvas", "#gex-chart canvas", "#feed-list", "#kpis .kpi"):
+        assert page.locator(view).count() >= 1, view
+    assert page.locator("#market-text").text_content() in ("Open until 16:00", "Open until 13:00", "Closed")
+    page.wait_for_timeout(300)  # let late resource errors surface
+    assert page.problems == []
+
+
+def test_enqueued_snapshot_shows_in_the_smile_and_the_anomaly_in_the_feed(page, fed):
+    loaded(page)
+    smile = dataset(page, "#smile-chart")
+    assert int(smile["points"]) > 40  # one point per strike with a quote
+    mispricing = page.locator("#feed-list li[data-type='mispricing']")
+    mispricing.first.wait_for(timeout=20_000)
+    text = mispricing.first.text_content()
+    assert "Call 602" in text and "NEW" in text and "fitted smile" in text and "edge $" in text
+    assert page.locator("#smile-anomalies .chip", has_text="Mispricing · Call 602").count() >= 1
+    assert page.locator("#kpi-atm dd").text_content().endswith("%")
+    assert page.problems == []
+
+
+def test_clicking_an_anomaly_draws_its_snapshot_with_the_anomaly_marked(page, fed):
+    loaded(page)
+    entry = page.locator("#feed-list li[data-type='mispricing']").first
+    entry.wait_for(timeout=20_000)
+    anomaly_ts = page.evaluate("(id) => window.spyglass.store.anomalies.get(id).ts", entry.get_attribute("data-id"))
+    entry.locator("button").focus()
+    page.keyboard.press("Enter")  # keyboard works as well as a click
+    wait(page, "(ts) => document.querySelector('#smile-chart').dataset.ts === ts", anomaly_ts)
+    assert anomaly_ts < FIRST_TS  # a past snapshot, not the live one
+    assert page.locator("#smile-caption").text_content().startswith("Snapshot")
+    assert page.locator("#smile-anomalies .chip[aria-pressed='true']").text_content() == "Mispricing · Call 602"
+    page.click("#smile-back")
+    loaded(page)
+    page.locator("#smile-chart canvas").wait_for()
+    assert page.problems == []
+
+
+def test_anomaly_rings_on_the_smile_are_clickable(page, fed):
+    loaded(page)
+    entry = page.locator("#feed-list li[data-type='mispricing']").first
+    entry.locator("button").click()  # a past snapshot with its anomalies ringed
+    page.locator("#smile-back").wait_for(state="visible")
+    rings = page.evaluate("() => window.spyglass.smileMarkers()")
+    other = next(r for r in rings if r["id"] != entry.get_attribute("data-id"))  # the same snapshot's iv_jump etc.
+    box = page.locator("#smile-chart .u-over").bounding_box()
+    page.mouse.click(box["x"] + other["x"], box["y"] + other["y"])
+    wait(page, "(id) => document.querySelector('#smile-anomalies .chip[aria-pressed=true]')?.dataset.id === id",
+         other["id"])
+    assert page.problems == []
+
+
+def test_status_bar_shows_stale_data_and_the_market_in_new_york_time(browser, stack, fed):
+    newest = httpx.get(f"{stack.api}/chain/latest", headers={"x-functions-key": stack.function_key}, timeout=10).json()
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
+    page = context.new_page()
+    page.clock.install(time=datetime.fromisoformat(newest["ts"]) + timedelta(seconds=1))
+    page.goto(stack.web_url)
+    wait(page, LIVE)
+    loaded(page, newest["ts"])
+    assert dataset(page, "#age")["stale"] == "false"
+    assert page.locator("#market-text").text_content() == "Open until 16:00"  # 12:01 in New York on a Tuesday
+    assert page.locator("#ny-time").text_content().startswith("New York 12:0")
+    page.clock.fast_forward(20_000)  # no new snapshot for 20 s
+    wait(page, "() => document.querySelector('#age').dataset.stale === 'true'")
+    assert page.locator("#age-flag").text_content() == "STALE"
+    context.close()
+
+
+def test_filters_narrow_the_feed(page, fed):
+    loaded(page)  # also: the feed comes back from the API on a fresh page
+    items = page.locator("#feed-list li")
+    items.first.wait_for(timeout=20_000)
+    types = set(page.eval_on_selector_all("#feed-list li", "(es) => es.map((e) => e.dataset.type)"))
+    assert {"mispricing"} < types  # more than one type, so a type filter has something to remove
+    page.select_option("#f-type", "mispricing")
+    assert set(page.eval_on_selector_all("#feed-list li", "(es) => es.map((e) => e.dataset.type)")) == {"mispricing"}
+    page.select_option("#f-right", "P")  # every anomaly here is on the call
+    assert items.count() == 0 and page.locator("#feed-empty").is_visible()
+    page.select_option("#f-right", "C")
+    severity = items.first.get_attribute("data-severity")
+    page.select_option("#f-severity", severity)
+    assert items.count() >= 1
+    assert {e for e in page.eval_on_selector_all("#feed-list li", "(es) => es.map((e) => e.dataset.severity)")} == {severity}
+    other = next(s for s in ("low", "medium", "high") if s != severity)
+    page.select_option("#f-severity", other)
+    assert all(s == other for s in page.eval_on_selector_all("#feed-list li", "(es) => es.map((e) => e.dataset.severity)"))
+    assert page.problems == []
+
+
+def test_language_toggle_covers_the_page_and_is_remembered(page, fed, stack):
+    loaded(page)
+    page.locator("#feed-list li").first.wait_for(timeout=20_000)
+    page.click("#lang")
+    assert page.evaluate("() => document.documentElement.lang") == "es"
+    body = page.locator("body").inner_text()
+    for english in ("Anomalies", "Smile", "Through the day", "Gamma exposure", "Data age", "Connection", "Severity",
+                    "Expected move", "Market", "Live", "Closed", "Mispricing", "fitted smile", "New York"):
+        assert english not in body, english
+    assert "Precio erróneo" in body and "Anomalías" in body and "En vivo" in body
+    assert re.search(r"\d,\d", page.locator("#kpi-spot dd").text_content())  # 600,00: Spanish decimals
+    page.reload()
+    wait(page, LIVE)
+    assert page.evaluate("() => document.documentElement.lang") == "es"
+    assert page.locator("h1").text_content() == "Spyglass · radar de anomalías 0DTE"
+    page.click("#lang")
+    assert page.locator("#conn-text").text_content() == "Live"
+    assert page.evaluate("() => localStorage.getItem('spyglass.lang')") == "en"
+    assert page.problems == []
+
+
+def test_recovers_after_the_signalr_service_restarts_and_shows_it_was_disconnected(page, fed, stack):
+    loaded(page)
+    stack.stop_signalr()
+    wait(page, "() => ['reconnecting', 'disconnected'].includes(document.querySelector('#conn').dataset.state)")
+    assert page.locator("#conn-text").text_content() in ("Reconnecting…", "Disconnected")
+    missed = enqueue(stack, SESSION.take(8, gap=40, right="P", strike=597, by=0.15, onset=2))  # while disconnected
+    last_ts = missed[-1]["ts"]
+    key = {"x-functions-key": stack.function_key}
+    assert wait_api(lambda: httpx.get(f"{stack.api}/chain/latest", headers=key, timeout=5).json().get("ts") == last_ts)
+    stack.start_signalr()
+    wait(page, LIVE, timeout=30)
+    assert "reconnecting" in page.evaluate("() => window.spyglass.states")
+    loaded(page, last_ts)  # the chain it missed, from the API
+    page.locator("#feed-list li[data-type='mispricing'][data-right='P']").first.wait_for(timeout=10_000)
+    outage = page.locator("#outage")
+    assert outage.is_visible() and outage.text_content().startswith("Was disconnected")
+    assert int(re.search(r"caught up (\d+)", outage.text_content()).group(1)) >= 1
+    live = enqueue(stack, SESSION.take(2))  # and live updates flow again
+    loaded(page, live[-1]["ts"])
+
+
+def wait_api(predicate, timeout: float = 45.0) -> bool:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if predicate():
+                return True
+        except (httpx.HTTPError, ValueError):
+            pass
+        time.sleep(0.2)
+    return False
+
+
+def test_data_containing_script_renders_as_text(page, fed, stack):
+    loaded(page)
+    hostile = '<script>window.__xss = 1</script><img src=x onerror="window.__xss = 2">'
+    anomaly = {"schema": "anomaly/1", "id": secrets.token_hex(12), "underlying": "SPY", "expiry": "2026-11-24",
+               "ts": FIRST_TS, "right": "C", "strike": 601.0, "type": "spread_blowout", "score": 9.0,
+               "severity": "high", "edge": None,
+               "evidence": {"summary": hostile, "state": "new", "first_seen": FIRST_TS, "rule": "<b>rule</b>"},
+               "data_quality": {"grade": "good", "two_sided_share": 1.0}}
+    send(stack.signalr_connection, "spyglass", "anomaly", [anomaly])  # straight to the browser, as untrusted data
+    entry = page.locator(f"#feed-list li[data-id='{anomaly['id']}']")
+    entry.wait_for(timeout=10_000)
+    assert hostile in entry.text_content()
+    assert entry.locator("script, img").count() == 0
+    page.wait_for_timeout(300)
+    assert page.evaluate("() => window.__xss") is None
+    assert page.problems == []
+
+
+def test_screenshots_of_the_main_views(page, fed, browser, stack):
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    loaded(page)
+    page.locator("#feed-list li").first.wait_for(timeout=20_000)
+    wait(page, "() => +document.querySelector('#day-chart').dataset.points >= 2")  # the day's backfill is in
+    page.screenshot(path=SHOTS / "dashboard-live.png", full_page=True)
+    page.locator("#feed-list li[data-type='mispricing'] button").first.click()
+    page.locator("#smile-back").wait_for(state="visible")
+    page.locator("#smile").screenshot(path=SHOTS / "smile-anomaly-snapshot.png")
+    page.click("#lang")
+    page.screenshot(path=SHOTS / "dashboard-es.png", full_page=True)
+    phone = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True,
+                                has_touch=True)
+    small = phone.new_page()
+    small.goto(stack.web_url)
+    wait(small, LIVE)
+    small.locator("#feed-list li").first.wait_for(timeout=20_000)
+    wait(small, "() => +document.querySelector('#day-chart').dataset.points >= 2")  # the day's backfill is in
+    assert small.evaluate("() => document.documentElement.scrollWidth") <= 390  # no sideways scrolling
+    small.screenshot(path=SHOTS / "dashboard-phone.png", full_page=True)
+    phone.close()
+    for name in ("dashboard-live", "smile-anomaly-snapshot", "dashboard-es", "dashboard-phone"):
+        assert (SHOTS / f"{name}.png").stat().st_size > 10_000, name
+
+
+def test_the_static_web_app_stand_in_injects_the_key_and_applies_the_config(stack):
+    site = stack.web_url.rstrip("/")
+    assert httpx.get(f"{stack.api}/anomalies", timeout=10).status_code == 401  # the host wants a key
+    assert httpx.get(f"{site}/api/anomalies", timeout=10).status_code == 200  # the SWA adds it
+    index = httpx.get(f"{site}/", timeout=10)
+    csp = index.headers["content-security-policy"]
+    assert "script-src 'self';" in csp and "unsafe" not in csp and "frame-ancestors 'none'" in csp
+    signalr = re.match(r"Endpoint=(http://[^;]+)", stack.signalr_connection).group(1)
+    assert f"connect-src 'self' {signalr} {signalr.replace('http', 'ws', 1)}" in csp
+    assert httpx.get(f"{site}/some/deep/link", timeout=10).text == index.text  # navigation fallback
+    assert httpx.get(f"{site}/js/missing.js", timeout=10).status_code == 404  # excluded from the fallback
+    assert httpx.get(f"{site}/staticwebapp.config.json", timeout=10).status_code == 404
+    assert httpx.get(f"{site}/api/health", timeout=10).json()["status"] == "ok"

@@ -1,0 +1,162 @@
+"""The committed site without a browser: vendored libraries, no HTML sinks, strings, calendar, config, SWA stand-in."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from datetime import date
+
+import exchange_calendars as xc
+import httpx
+import pandas as pd
+import pytest
+
+from devstack.stack import REPO
+from devstack.web import (
+    SITE,
+    StaticWebApp,
+    WebServer,
+    glob_matches,
+    load_config,
+    local_csp,
+    route_matches,
+)
+
+JS = sorted((SITE / "js").glob("*.js"))
+VENDORED = {  # static-web/vendor/<name> is a byte-for-byte copy of node_modules/<path> (npm run vendor)
+    "uPlot.esm.js": "uplot/dist/uPlot.esm.js",
+    "uPlot.min.css": "uplot/dist/uPlot.min.css",
+    "uPlot.LICENSE": "uplot/LICENSE",
+    "signalr.min.js": "@microsoft/signalr/dist/browser/signalr.min.js",
+}
+
+
+def test_vendored_libraries_are_the_locked_npm_files():
+    lock = json.loads((REPO / "package-lock.json").read_text())["packages"]
+    assert lock["node_modules/uplot"]["version"] == "1.6.32"
+    assert lock["node_modules/@microsoft/signalr"]["version"] == "10.0.11"
+    for name, path in VENDORED.items():
+        installed = REPO / "node_modules" / path
+        assert (SITE / "vendor" / name).read_bytes() == installed.read_bytes(), f"run `npm run vendor` ({name})"
+    assert {p.name for p in (SITE / "vendor").iterdir()} == set(VENDORED)
+
+
+SINKS = re.compile(r"\.(innerHTML|outerHTML)\b|insertAdjacentHTML|document\.write|\beval\(|new Function|"
+                   r"setAttribute\(\s*[\"']on|\.on[a-z]+\s*=(?!=)")
+
+
+@pytest.mark.parametrize("path", JS, ids=lambda p: p.name)
+def test_no_html_sinks_in_the_dashboard_code(path):
+    hits = [f"{n}: {line.strip()}" for n, line in enumerate(path.read_text().splitlines(), 1) if SINKS.search(line)]
+    assert hits == []
+
+
+def test_the_sink_check_catches_what_it_looks_for():
+    for bad in ("node.innerHTML = x", "el.outerHTML=y", "a.insertAdjacentHTML('beforeend', s)", "document.write(s)",
+                "b.onclick = f"):
+        assert SINKS.search(bad), bad
+    assert not SINKS.search("node.textContent = x; if (a.onclick === b) {}")
+
+
+def test_the_page_has_no_inline_script_style_or_handlers():
+    html = (SITE / "index.html").read_text()
+    assert re.findall(r"<script(?![^>]*\bsrc=)", html) == []
+    assert re.findall(r"\son\w+\s*=", html) == [] and " style=" not in html and "<style" not in html
+
+
+def _dictionaries() -> dict[str, dict[str, str]]:
+    source = (SITE / "js" / "i18n.js").read_text()
+    block = source[source.index("const STRINGS = {"):source.index("export const LANGS")]
+    out: dict[str, dict[str, str]] = {}
+    for lang in ("en", "es"):
+        body = re.search(rf"\n  {lang}: \{{(.*?)\n  \}},", block, re.DOTALL).group(1)
+        out[lang] = dict(re.findall(r'"([\w.]+)": "((?:[^"\\]|\\.)*)"', body))
+    return out
+
+
+def test_every_string_exists_in_english_and_spanish():
+    d = _dictionaries()
+    assert len(d["en"]) > 100 and set(d["en"]) == set(d["es"])
+    assert all(d["es"][k] for k in d["es"])
+    used = set()
+    for path in JS:
+        used |= set(re.findall(r"\bt\(\s*\"([\w.]+)\"", path.read_text()))
+    used |= set(re.findall(r'data-i18n(?:-label|-title)?="([\w.]+)"', (SITE / "index.html").read_text()))
+    assert used - set(d["en"]) == set()
+    templated = {k.rsplit(".", 1)[0] for k in d["en"]}  # t(`type.${...}`) and the like
+    assert {"type", "severity", "quality", "right", "conn", "ev.data"} <= templated
+
+
+def test_the_market_calendar_matches_exchange_calendars():
+    source = (SITE / "js" / "calendar.js").read_text()
+    lo, hi = re.search(r'RANGE = \["([\d-]+)", "([\d-]+)"\]', source).groups()
+    holidays = set(re.findall(r'"(\d{4}-\d\d-\d\d)"', source[source.index("HOLIDAYS"):source.index("EARLY_CLOSES")]))
+    early = dict(re.findall(r'"(\d{4}-\d\d-\d\d)": "(\d\d:\d\d)"', source))
+    cal = xc.get_calendar("XNYS")
+    sessions = cal.sessions_in_range(lo, hi)
+    weekdays = {d.date().isoformat() for d in pd.bdate_range(lo, hi)}
+    assert holidays == weekdays - {s.date().isoformat() for s in sessions}
+    closes = {s.date().isoformat(): cal.session_close(s).tz_convert("America/New_York").strftime("%H:%M")
+              for s in sessions}
+    assert early == {d: c for d, c in closes.items() if c != "16:00"}
+    assert date.fromisoformat(hi) >= date(2027, 1, 1)  # renew the list before it runs out
+
+
+def test_the_market_session_in_the_browser_code():
+    script = """
+      import {session} from "./static-web/js/calendar.js";
+      const at = (iso) => { const s = session(new Date(iso)); return [s.open, s.closes]; };
+      console.log(JSON.stringify([at("2026-11-24T15:00:00Z"), at("2026-11-24T14:29:00Z"), at("2026-11-24T21:00:00Z"),
+        at("2026-11-26T16:00:00Z"), at("2026-11-27T17:59:00Z"), at("2026-11-27T18:00:00Z"), at("2026-11-28T16:00:00Z"),
+        at("2026-07-06T13:30:00Z")]));
+    """
+    out = subprocess.run(["node", "--input-type=module", "-e", script], cwd=REPO, capture_output=True, text=True,
+                         check=True).stdout
+    assert json.loads(out) == [[True, "16:00"], [False, "16:00"], [False, "16:00"],  # 10:00, 09:29, 16:00 New York
+                               [False, "16:00"],  # Thanksgiving
+                               [True, "13:00"], [False, "13:00"],  # the day after closes at 13:00
+                               [False, "16:00"], [True, "16:00"]]  # Saturday; 09:30 in summer time (UTC-4)
+
+
+def test_the_config_is_strict():
+    config = load_config()
+    csp = config["globalHeaders"]["Content-Security-Policy"]
+    directives = dict(d.strip().split(" ", 1) for d in csp.split(";"))
+    assert directives["default-src"] == "'none'" and directives["script-src"] == "'self'"
+    assert directives["style-src"] == "'self'" and directives["object-src"] == "'none'"
+    assert directives["frame-ancestors"] == "'none'" and directives["base-uri"] == "'none'"
+    assert directives["require-trusted-types-for"] == "'script'"
+    assert "unsafe" not in csp and "*" not in directives["connect-src"].replace("*.service.signalr.net", "")
+    api = next(r for r in config["routes"] if r["route"] == "/api/*")
+    assert api["allowedRoles"] == ["trader"]
+    assert config["navigationFallback"]["rewrite"] == "/index.html"
+
+
+def test_routes_and_globs_as_swa_matches_them():
+    assert route_matches("/api/*", "/api/anomalies") and route_matches("/api/*", "/api")
+    assert not route_matches("/api/*", "/apis")
+    assert glob_matches("/*.{json,png}", "/x.json") and glob_matches("/*.{json,png}", "/x.png")
+    assert not glob_matches("/*.{json,png}", "/x.js")
+
+
+def test_local_csp_points_connect_src_at_the_local_signalr_service():
+    csp = load_config()["globalHeaders"]["Content-Security-Policy"]
+    local = local_csp(csp, "http://127.0.0.1:5123")
+    assert "connect-src 'self' http://127.0.0.1:5123 ws://127.0.0.1:5123;" in local
+    assert "signalr.net" not in local and local.replace("connect-src 'self' http://127.0.0.1:5123 ws://127.0.0.1:5123", "") \
+        == csp.replace("connect-src 'self' https://*.service.signalr.net wss://*.service.signalr.net", "")
+
+
+def test_without_the_role_the_site_and_the_api_send_you_to_sign_in():
+    server = WebServer(StaticWebApp("http://127.0.0.1:9/api", "unused", roles=("anonymous", "authenticated"))).start()
+    try:
+        with httpx.Client(base_url=server.url, follow_redirects=False, timeout=10) as client:
+            for path in ("/", "/api/anomalies"):
+                r = client.get(path)
+                assert r.status_code == 302 and r.headers["location"].startswith("/.auth/login/aad"), path
+            assert client.get("/api/health").status_code == 502  # anonymous is allowed; no backend on port 9
+            assert client.get("/.auth/login/github").status_code == 404
+            assert client.get("/.auth/login/aad").status_code == 200  # signing in stays reachable: no redirect loop
+    finally:
+        server.stop()
