@@ -14,6 +14,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 DEMO_DIR := out/demo
 DEMO_HOURS ?= 1.0
 SEED ?= 7
+DEMO_FEED ?= edge
 
 .PHONY: test demo evaluate bench setup clean
 
@@ -45,7 +46,7 @@ test: $(STAMP) $(NODE_STAMP) $(CHROMIUM)
 # The whole main job locally on real components: Azurite, the SignalR service, the Functions host,
 # a simulated market feeding the queue in real time. Ctrl-C stops everything.
 demo: $(STAMP) $(NODE_STAMP) $(CHROMIUM)
-	$(BIN)/python -m devstack.demo --seed $(SEED)
+	$(BIN)/python -m devstack.demo --seed $(SEED) --feed $(DEMO_FEED)
 
 # Offline: simulate a session with labelled anomalies, score it, measure the detectors, summarise.
 evaluate: $(STAMP)

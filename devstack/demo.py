@@ -1,8 +1,11 @@
 """`make demo`: the whole main job locally, on real components, until Ctrl-C.
 
-Starts Azurite, the local SignalR service and the local Functions host, feeds
-a simulated 0DTE market into ``chain-snapshots`` in real time (compact
-encoding, as the edge sends it), and prints what arrives on the API and over
+Starts Azurite, the local SignalR service, the local Functions host and the
+dashboard, then the edge as in production: a fake IB Gateway streams a
+simulated 0DTE market with injected anomalies, and ``spyglass collect
+--source ibkr`` (the real ib_async client) spools its snapshots and publishes
+them to ``chain-snapshots``. ``--feed direct`` instead enqueues simulated
+snapshots straight away (any ``--speed``). It prints what arrives over
 SignalR. Everything stops by PID on Ctrl-C.
 """
 
@@ -18,6 +21,7 @@ from datetime import date
 from azure.core.exceptions import ResourceExistsError
 from azure.storage.queue import QueueClient, TextBase64EncodePolicy
 
+from devstack.edge import LocalEdge
 from devstack.listen import subscribe
 from devstack.stack import REPO, LocalStack
 from functions.codec import encode_compact
@@ -63,7 +67,9 @@ def _interrupt(*_: object) -> None:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--seed", type=int, default=7)
-    p.add_argument("--speed", type=float, default=1.0, help="x real time")
+    p.add_argument("--feed", choices=("edge", "direct"), default="edge",
+                   help="edge: fake IB Gateway -> collector -> spool -> queue (real time); direct: enqueue")
+    p.add_argument("--speed", type=float, default=1.0, help="x real time (--feed direct)")
     p.add_argument("--rate-per-hour", type=float, default=30.0, help="injected anomalies per hour per type")
     p.add_argument("--date", default="2026-11-24")
     args = p.parse_args()
@@ -72,6 +78,7 @@ def main() -> None:
                                               warmup_s=15.0))  # something to see within seconds
     stop = threading.Event()
     stack = LocalStack(log_dir=REPO / "out" / "demo-stack", web=True)
+    edge: LocalEdge | None = None
     signal.signal(signal.SIGTERM, _interrupt)
     try:
         stack.start()
@@ -84,15 +91,27 @@ Spyglass local stack is up (logs in out/demo-stack/):
   health         {stack.api}/health
   SignalR        {stack.signalr_connection.split(';')[0].split('=', 1)[1]}  (hub spyglass: anomaly, chain, signal)
   storage        Azurite {stack.azurite.endpoint('queue')}
-Feeding a simulated SPY 0DTE session into {SNAPSHOT_QUEUE} at {args.speed}x real time. Ctrl-C stops everything.
+Ctrl-C stops everything.""", flush=True)
+        if args.feed == "edge":
+            edge = LocalEdge(stack.storage_connection, REPO / "out" / "demo-stack" / "edge", f"{args.date}T10:00",
+                             seed=args.seed, rate_per_hour=args.rate_per_hour).start()
+            print(f"""Edge (logs and recordings in out/demo-stack/edge/):
+  fake IB Gateway 127.0.0.1:{edge.gateway_port}, simulated SPY 0DTE session from 10:00 New York
+  collector      spyglass collect --source ibkr (ib_async) -> SQLite spool -> {SNAPSHOT_QUEUE}
+  ops            {edge.ops}/readyz   {edge.ops}/metrics
 """, flush=True)
-        threading.Thread(target=feed, args=(stack.storage_connection, cfg, args.speed, stop), daemon=True).start()
+        else:
+            print(f"Feeding a simulated SPY 0DTE session into {SNAPSHOT_QUEUE} at {args.speed}x real time.\n",
+                  flush=True)
+            threading.Thread(target=feed, args=(stack.storage_connection, cfg, args.speed, stop), daemon=True).start()
         asyncio.run(watch(stack, stop))
     except KeyboardInterrupt:
         pass
     finally:
         stop.set()
         print("\nstopping the local stack ...", flush=True)
+        if edge is not None:
+            edge.stop()
         stack.stop()
 
 
