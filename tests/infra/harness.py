@@ -8,6 +8,8 @@ exist only here, which is why the tests read inputs, not state.
 
 from __future__ import annotations
 
+import asyncio
+
 import hashlib
 import json
 import sys
@@ -188,6 +190,9 @@ def deploy(config: dict[str, Any], stack: str = "dev", secrets: dict[str, str] |
     from spyglass_infra.program import main
 
     d = Deployment()
+    # Pulumi's mocks use the thread's current event loop; a test that ran asyncio.run() before us in this
+    # worker leaves none, so give each run its own
+    asyncio.set_event_loop(asyncio.new_event_loop())
     pulumi.runtime.settings.ROOT.set(None)  # a fresh root stack per run: outputs never leak between runs
     pulumi.runtime.set_mocks(AzureMocks(d), project="spyglass", stack=stack, preview=False, organization="spyglass-org")
     flat = {k: v if isinstance(v, str) else json.dumps(v) for k, v in {**config, **(secrets or {})}.items()}
