@@ -27,7 +27,7 @@ from functions.codec import encode_compact  # noqa: E402
 from spyglass.market import SimConfig, dumps_snapshot, simulate_day  # noqa: E402
 
 CHAINS = ("SPY", "QQQ", "IWM", "DIA", "XLF", "GLD")
-PER_CHAIN = 40
+PER_CHAIN = 80
 LATENCY_SAMPLES = 120
 
 

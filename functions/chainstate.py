@@ -103,11 +103,22 @@ def mark_flushed(table: TableClient, state: ChainState, etag: str) -> str | None
 
 
 class StateCache:
-    """The last known state of each chain in this process, with its ETag (thread-safe)."""
+    """The last known state of each chain in this process, with its ETag (thread-safe).
+
+    ``lock(chain)`` serialises one chain's snapshots within the process: a batch often holds
+    consecutive snapshots of a chain, and racing them would only buy ETag conflicts and re-scoring.
+    Across processes the ETag still decides.
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._known: dict[str, StoredState] = {}
+        self._chain_locks: dict[str, threading.Lock] = {}
+
+    def lock(self, underlying: str, expiry: str) -> threading.Lock:
+        key = chain_partition(underlying, expiry)
+        with self._lock:
+            return self._chain_locks.setdefault(key, threading.Lock())
 
     def current(self, table: TableClient, underlying: str, expiry: str, fresh: bool = False) -> StoredState:
         """The remembered state, or (``fresh`` or unknown) the stored one, which is then remembered."""

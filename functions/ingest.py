@@ -68,53 +68,59 @@ def ingest(msg: func.QueueMessage, signalr: func.Out[str]) -> None:
     now = datetime.now(timezone.utc)
     messages: list[dict] = []
     conflicts, patience, pause, scoring_ms, fresh = 0, time.monotonic() + IN_PROCESS_WAIT, 0.02, 0.0, False
-    while conflicts < MAX_CONFLICTS:
-        stored = _states.current(states, u, expiry, fresh)
-        if stored.outbox is not None:  # a previous writer committed but may not have written its outputs
-            messages += _write_outputs(stored.outbox)
-            stored = StoredState(stored.state, chainstate.mark_flushed(states, stored.state, stored.etag))
-            _states.remember(u, expiry, stored)
-        decision = decide(snapshot, stored.state, held_since, now)
-        if decision.action == "skip":
-            log.info("snapshot %s skipped: %s", snapshot.key, decision.reason)
-            break
-        if decision.action == "hold":
-            if not fresh:  # the remembered state may be behind what another instance has stored
-                fresh = True
+    chain_lock = _states.lock(u, expiry)
+    with chain_lock:  # one chain at a time in this process; released while waiting
+        while conflicts < MAX_CONFLICTS:
+            stored = _states.current(states, u, expiry, fresh)
+            if stored.outbox is not None:  # a previous writer committed but may not have written its outputs
+                messages += _write_outputs(stored.outbox)
+                stored = StoredState(stored.state, chainstate.mark_flushed(states, stored.state, stored.etag))
+                _states.remember(u, expiry, stored)
+            decision = decide(snapshot, stored.state, held_since, now)
+            if decision.action == "skip":
+                log.info("snapshot %s skipped: %s", snapshot.key, decision.reason)
+                break
+            if decision.action == "hold":
+                if not fresh:  # the remembered state may be behind what another instance has stored
+                    fresh = True
+                    continue
+                if time.monotonic() < patience:  # the earlier snapshot is usually being scored right now
+                    chain_lock.release()
+                    try:
+                        time.sleep(pause)
+                    finally:
+                        chain_lock.acquire()
+                    pause = min(pause * 2, 0.2)  # back off: waiting readers must not crowd storage
+                    continue
+                storage.queue(SNAPSHOT_QUEUE).send_message(codec.hold_envelope(text, held_since or now),
+                                                           visibility_timeout=1)
+                log.info("snapshot %s held: %s", snapshot.key, decision.reason)
+                break
+            t_score = time.perf_counter()
+            result = scorer().score(snapshot, stored.state)
+            scoring_ms = (time.perf_counter() - t_score) * 1e3
+            outbox = {"anomalies": [a.to_dict() for a in result.anomalies]}
+            if decision.action == "score" or not result.scored:  # refused: the state stays as it was
+                messages += _write_outputs(outbox)
+                break
+            analytics = result.analytics.to_dict() if result.analytics is not None else None
+            if analytics is not None:  # idempotent: the same snapshot always writes the same row
+                states.upsert_entity(storage.analytics_entity(analytics))
+            try:
+                etag = chainstate.save(states, result.state, stored.etag, outbox)
+            except chainstate.StateConflict:
+                conflicts, fresh = conflicts + 1, True
+                log.info("snapshot %s: chain state changed under us, deciding again", snapshot.key)
                 continue
-            if time.monotonic() < patience:  # the earlier snapshot is usually being scored right now
-                time.sleep(pause)
-                pause = min(pause * 2, 0.2)  # back off: waiting readers must not crowd storage
-                continue
-            storage.queue(SNAPSHOT_QUEUE).send_message(codec.hold_envelope(text, held_since or now),
-                                                       visibility_timeout=1)
-            log.info("snapshot %s held: %s", snapshot.key, decision.reason)
+            if outbox["anomalies"]:
+                messages += _write_outputs(outbox)
+                etag = chainstate.mark_flushed(states, result.state, etag)
+            _states.remember(u, expiry, StoredState(result.state, etag))
+            if analytics is not None:
+                messages.append({"target": "chain", "arguments": [analytics]})
             break
-        t_score = time.perf_counter()
-        result = scorer().score(snapshot, stored.state)
-        scoring_ms = (time.perf_counter() - t_score) * 1e3
-        outbox = {"anomalies": [a.to_dict() for a in result.anomalies]}
-        if decision.action == "score" or not result.scored:  # refused: the state stays as it was
-            messages += _write_outputs(outbox)
-            break
-        analytics = result.analytics.to_dict() if result.analytics is not None else None
-        if analytics is not None:  # idempotent: the same snapshot always writes the same row
-            states.upsert_entity(storage.analytics_entity(analytics))
-        try:
-            etag = chainstate.save(states, result.state, stored.etag, outbox)
-        except chainstate.StateConflict:
-            conflicts, fresh = conflicts + 1, True
-            log.info("snapshot %s: chain state changed under us, deciding again", snapshot.key)
-            continue
-        if outbox["anomalies"]:
-            messages += _write_outputs(outbox)
-            etag = chainstate.mark_flushed(states, result.state, etag)
-        _states.remember(u, expiry, StoredState(result.state, etag))
-        if analytics is not None:
-            messages.append({"target": "chain", "arguments": [analytics]})
-        break
-    else:
-        raise RuntimeError(f"snapshot {snapshot.key}: chain state kept changing ({MAX_CONFLICTS} conflicts)")
+        else:
+            raise RuntimeError(f"snapshot {snapshot.key}: chain state kept changing ({MAX_CONFLICTS} conflicts)")
     if not messages:
         return
     result_anomalies = [m["arguments"][0] for m in messages if m["target"] == "anomaly"]

@@ -9,11 +9,11 @@ Keys are matched case-insensitively, as the Functions extension does.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
 import httpx
+import orjson
 
 from .connection import (
     SignalRConnection,
@@ -29,12 +29,12 @@ BindingValue = str | bytes | Mapping[str, Any] | list[Any]
 def binding_items(value: BindingValue) -> list[dict[str, Any]]:
     """Normalize a binding value to a list of dicts with lower-cased keys."""
     if isinstance(value, (str, bytes)):
-        value = json.loads(value)
+        value = orjson.loads(value)
     items = value if isinstance(value, list) else [value]
     out = []
     for item in items:
         if isinstance(item, (str, bytes)):
-            item = json.loads(item)
+            item = orjson.loads(item)
         if not isinstance(item, Mapping):
             raise TypeError(f"SignalR binding item must be an object, got {type(item).__name__}")
         out.append({str(k).lower(): v for k, v in item.items()})

@@ -18,6 +18,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 import httpx
 import jwt
+import orjson
 
 DEFAULT_TTL = 3600
 """Token lifetime in seconds (the Functions extension's default is one hour)."""
@@ -148,7 +149,11 @@ class SignalRSendError(RuntimeError):
 
 def _request(conn: SignalRConnection, method: str, url: str, body: Any = None, params: Any = None) -> httpx.Request:
     headers = {"Authorization": f"Bearer {rest_token(conn, url)}"}
-    return httpx.Request(method, url, json=body, params=params, headers=headers)
+    if body is None:
+        return httpx.Request(method, url, params=params, headers=headers)
+    headers["Content-Type"] = "application/json"  # orjson: a chain message is ~10 KB, stdlib json is slower
+    return httpx.Request(method, url, content=orjson.dumps(body, option=orjson.OPT_SERIALIZE_NUMPY), params=params,
+                         headers=headers)
 
 
 def _check(response: httpx.Response) -> httpx.Response:
