@@ -13,13 +13,16 @@ import asyncio
 import logging
 import os
 import signal
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from edge.collector import metrics
 from edge.collector.ibkr import IbkrConfig, IbkrSource
 from edge.collector.source import Sink, Source, shifted_clock
+from spyglass.clock import is_market_open
 from spyglass.contract import Snapshot
 
 log = logging.getLogger("edge.collector")
@@ -62,6 +65,20 @@ def build_source(opts: CollectOptions) -> Source:
             raise ValueError("--source replay needs at least one recording (file or directory)")
         return ReplaySource(opts.replay, speed=opts.speed, progress=opts.progress)
     raise ValueError(f"unknown source {opts.source!r}: ibkr, sim or replay")
+
+
+async def watch_market(now: Callable[[], datetime], stop: asyncio.Event, every: float = 30.0) -> None:
+    """Keep ``spyglass_collector_market_open`` from the exchange calendar, whatever the source is doing.
+
+    The alerts ("no data while the market is open") need the calendar's answer even when the gateway
+    is down all morning, and a clock window would page on every holiday and early close.
+    """
+    while not stop.is_set():
+        metrics.MARKET_OPEN.set(1 if is_market_open(now()) else 0)
+        try:
+            await asyncio.wait_for(stop.wait(), every)
+        except TimeoutError:
+            pass
 
 
 def publisher_settings(queue: str, spool: str | None) -> Any:
@@ -144,12 +161,14 @@ async def collect(opts: CollectOptions, stop: asyncio.Event | None = None,
         except (NotImplementedError, RuntimeError, ValueError):  # not the main thread
             pass
     fan = FanOut(sinks)
+    calendar = asyncio.create_task(watch_market(shifted_clock(opts.clock_start), stop))
     log.info("collecting from %s into %s", source.name,
              ", ".join(x for x, on in (("recorder", recorder), ("queue", publisher), ("extra sinks", extra_sinks)) if on)
              or "nothing (no --record, no --queue)")
     try:
         await source.run(fan, stop)
     finally:
+        calendar.cancel()
         for sig in installed:
             loop.remove_signal_handler(sig)
         if publisher is not None:

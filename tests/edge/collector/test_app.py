@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime, timezone
 
 import httpx
 import pytest
@@ -103,6 +104,7 @@ def test_ibkr_to_queue_recorder_and_ops(tmp_path):
     assert ready.status_code == 200 and ready.text.startswith("ready: streaming;"), ready.text
     assert health == 200
     assert "spyglass_collector_ticks_total" in metrics and "spyglass_collector_market_data_lines" in metrics
+    assert "spyglass_collector_market_open 1.0" in metrics  # T0 is 11:00 New York on a session day
     assert fan.failures == 0 and fan.count == len(seen)
     # every snapshot reached the queue in order, or waits in the spool for the next start
     from edge.collector.spool import Spool
@@ -114,3 +116,24 @@ def test_ibkr_to_queue_recorder_and_ops(tmp_path):
     assert queued[-1].to_dict() == seen[len(queued) - 1].to_dict()
     [path] = list((tmp_path / "rec").iterdir())
     assert sum(1 for _ in read_snapshot_lines(path)) == len(seen)
+
+
+@pytest.mark.parametrize(("when", "open_"), [
+    (datetime(2026, 11, 24, 16, 0, tzinfo=timezone.utc), 1.0),  # Tuesday 11:00 New York
+    (datetime(2026, 11, 26, 16, 0, tzinfo=timezone.utc), 0.0),  # Thanksgiving
+    (datetime(2026, 11, 27, 18, 30, tzinfo=timezone.utc), 0.0),  # 13:30 after the 13:00 early close
+])
+def test_the_market_open_gauge_follows_the_exchange_calendar(when, open_):
+    from edge.collector import metrics
+    from edge.collector.app import watch_market
+
+    async def once():
+        stop = asyncio.Event()
+        task = asyncio.create_task(watch_market(lambda: when, stop))
+        await asyncio.sleep(0.05)
+        stop.set()
+        await task
+
+    metrics.MARKET_OPEN.set(-1)
+    asyncio.run(once())
+    assert metrics.MARKET_OPEN._value.get() == open_
