@@ -75,6 +75,7 @@ class _ContractModel(BaseModel):
     open_interest: StrictNumber | None = None
     bid_size: StrictNumber | None = None
     ask_size: StrictNumber | None = None
+    quote_age_ms: StrictNumber | None = Field(default=None, ge=0)
 
 
 class _SnapshotModel(BaseModel):
@@ -138,6 +139,7 @@ class Chain:
     open_interest: np.ndarray
     bid_size: np.ndarray
     ask_size: np.ndarray
+    quote_age_ms: np.ndarray  # since the line's newest tick was received; NaN when the source does not say
     duplicates: tuple[tuple[str, float], ...] = ()
     nonfinite: np.ndarray | None = None  # True where bid/ask/last arrived as NaN or infinity (not null)
 
@@ -190,7 +192,8 @@ class Chain:
             for name in _NUMERIC:
                 v = float(getattr(self, name)[i])
                 if math.isnan(v):
-                    row[name] = None
+                    if name not in _OPTIONAL:
+                        row[name] = None
                 elif name in _INTEGRAL and v.is_integer():
                     row[name] = int(v)
                 else:
@@ -199,8 +202,9 @@ class Chain:
         return out
 
 
-_NUMERIC = ("strike", "bid", "ask", "last", "volume", "open_interest", "bid_size", "ask_size")
-_INTEGRAL = {"volume", "open_interest", "bid_size", "ask_size"}
+_NUMERIC = ("strike", "bid", "ask", "last", "volume", "open_interest", "bid_size", "ask_size", "quote_age_ms")
+_INTEGRAL = {"volume", "open_interest", "bid_size", "ask_size", "quote_age_ms"}
+_OPTIONAL = {"quote_age_ms"}  # left out when unknown, so snapshots without it are unchanged
 
 
 @dataclass(frozen=True, slots=True)

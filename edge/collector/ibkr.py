@@ -347,11 +347,13 @@ class IbkrSource(ErrorHandling):
 
     def quotes(self) -> list[Quote]:
         out = []
+        received = time.time()  # ib_async stamps each ticker with the arrival time of its newest data
         for (right, strike), t in self.active.items():
             if right == "U":
                 continue
             oi = t.callOpenInterest if right == "C" else t.putOpenInterest
-            out.append(Quote(right, strike, t.bid, t.ask, t.last, t.volume, oi, t.bidSize, t.askSize))
+            age = (received - t.timestamp) * 1e3 if t.timestamp else None
+            out.append(Quote(right, strike, t.bid, t.ask, t.last, t.volume, oi, t.bidSize, t.askSize, age))
         return out
 
     def _note_ticks(self) -> None:

@@ -66,6 +66,7 @@ class Quote:
     open_interest: float | None = None
     bid_size: float | None = None
     ask_size: float | None = None
+    age_ms: float | None = None  # since this line's newest tick was received (ib_async Ticker.timestamp)
 
     def row(self) -> dict | None:
         """The contract row, or None if the line has shown nothing yet (no quote, no trade)."""
@@ -79,8 +80,11 @@ class Quote:
         vol, oi = clean_count(self.volume), clean_count(self.open_interest)
         if bid is None and ask is None and last is None and vol is None:
             return None
-        return {"right": self.right, "strike": float(self.strike), "bid": bid, "ask": ask, "last": last,
-                "volume": vol, "open_interest": oi, "bid_size": bsz, "ask_size": asz}
+        row = {"right": self.right, "strike": float(self.strike), "bid": bid, "ask": ask, "last": last,
+               "volume": vol, "open_interest": oi, "bid_size": bsz, "ask_size": asz}
+        if self.age_ms is not None and math.isfinite(self.age_ms):
+            row["quote_age_ms"] = max(0, round(self.age_ms))
+        return row
 
 
 def spot_from(bid: float | None, ask: float | None, last: float | None) -> float | None:

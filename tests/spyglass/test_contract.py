@@ -76,7 +76,7 @@ VALID: dict[str, Any] = {
     "delayed": False,
     "contracts": [
         {"right": "C", "strike": 600.0, "bid": 1.52, "ask": 1.55, "last": 1.53,
-         "volume": 48211, "open_interest": 10233, "bid_size": 50, "ask_size": 70},
+         "volume": 48211, "open_interest": 10233, "bid_size": 50, "ask_size": 70, "quote_age_ms": 120},
         {"right": "P", "strike": 600.0, "bid": 0.28, "ask": 0.30, "last": 0.29,
          "volume": 39110, "open_interest": 12007, "bid_size": 80, "ask_size": 65},
         {"right": "C", "strike": 601.0, "bid": 0.91, "ask": 0.94, "last": 0.92,
@@ -324,6 +324,8 @@ MALFORMED = [
     _bad((*C0, "open_interest"), "10233"),
     _bad((*C0, "bid_size"), "50"),
     _bad((*C0, "ask_size"), [70]),
+    _bad((*C0, "quote_age_ms"), -5),
+    _bad((*C0, "quote_age_ms"), "120"),
     # not a JSON object at all
     _raw(b""),
     _raw(b"{"),
@@ -527,7 +529,8 @@ def test_round_trip() -> None:
     for name in ("underlying", "ts", "spot", "expiry", "expiry_close", "rate", "dividend_yield", "seq",
                  "source", "delayed"):
         assert getattr(second, name) == getattr(first, name), name
-    for name in ("is_call", "strike", "bid", "ask", "last", "volume", "open_interest", "bid_size", "ask_size"):
+    for name in ("is_call", "strike", "bid", "ask", "last", "volume", "open_interest", "bid_size", "ask_size",
+                 "quote_age_ms"):
         np.testing.assert_array_equal(getattr(second.chain, name), getattr(first.chain, name), err_msg=name)
 
 
@@ -609,7 +612,7 @@ def test_patterns_in_schema_are_the_parsers() -> None:
 
 _TOP = ["schema", "underlying", "ts", "spot", "expiry", "expiry_close", "rate", "dividend_yield", "seq",
         "source", "delayed", "contracts"]
-_ROW = ["right", "strike", "bid", "ask", "last", "volume", "open_interest", "bid_size", "ask_size"]
+_ROW = ["right", "strike", "bid", "ask", "last", "volume", "open_interest", "bid_size", "ask_size", "quote_age_ms"]
 _PATHS = [(k,) for k in _TOP] + [(*C0, k) for k in _ROW]
 
 _scalars = st.one_of(

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 from datetime import date, datetime, timezone
 
+import numpy as np
+
 from edge.collector.ibkr import UNDERLYING
 from tests.edge.collector.harness import Harness, run
 
@@ -34,6 +36,8 @@ def test_discovers_today_and_streams_a_centred_window():
     rows = s.chain.to_rows()
     assert any(r["open_interest"] for r in rows)  # generic tick 101
     assert all(r["bid"] is None or r["bid"] > 0 for r in rows)
+    ages = s.chain.quote_age_ms  # receive timestamps: each line's newest tick, as an age at snapshot time
+    assert np.isfinite(ages).all() and (ages >= 0).all() and np.median(ages) < 5_000
     assert h.gw.paced == 0
 
 

@@ -173,3 +173,9 @@ def test_listing_from_details():
     assert listing.strikes == [600.0]
     with pytest.raises(ValueError):
         listing_from_details("SPY", date(2026, 11, 26), details)
+
+
+def test_quote_age_is_carried_as_whole_milliseconds_and_never_negative():
+    assert Quote("C", 600.0, 1.5, 1.52, age_ms=120.4).row()["quote_age_ms"] == 120
+    assert Quote("C", 600.0, 1.5, 1.52, age_ms=-3.0).row()["quote_age_ms"] == 0  # clock jitter
+    assert "quote_age_ms" not in Quote("C", 600.0, 1.5, 1.52).row()
