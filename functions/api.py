@@ -20,7 +20,8 @@ from functions import storage
 from functions.chainstate import STATE_ROW
 from functions.http import DATA_AUTH, error, json_response
 from functions.keys import day_partition, time_row
-from functions.params import AnomalyQuery, ParamError, encode_token, parse_limit, parse_time, parse_underlying
+from functions.params import (AnomalyQuery, ParamError, encode_token, parse_every, parse_limit, parse_time,
+                              parse_underlying)
 from functions.settings import settings
 from spyglass import __version__
 from spyglass.clock import NEW_YORK
@@ -111,6 +112,31 @@ def chain_at(req: func.HttpRequest) -> func.HttpResponse:
     if found is None:
         return error(404, f"no {underlying} snapshot for expiry {expiry} at or before {at.isoformat()}")
     return json_response(found)
+
+
+@bp.route(route="chain/history", methods=["GET"], auth_level=DATA_AUTH)
+def chain_history(req: func.HttpRequest) -> func.HttpResponse:
+    """The day's chain analytics as a series (spot, forward, ATM IV, expected move, 25-delta RR, GEX), oldest first."""
+    try:
+        underlying = parse_underlying(req.params.get("underlying"), settings().default_underlying)
+        until = parse_time("until", req.params.get("until")) or _now()
+        since = parse_time("since", req.params.get("since")) or until - timedelta(hours=7)
+        every = parse_every(req.params.get("every"))
+        points = parse_limit(req.params.get("points"), name="points", default=400, most=5000)
+        expiry = req.params.get("expiry") or until.astimezone(NEW_YORK).date().isoformat()
+        datetime.strptime(expiry, "%Y-%m-%d")
+    except ParamError as exc:
+        return error(400, str(exc))
+    except ValueError:
+        return error(400, "expiry must be YYYY-MM-DD")
+    if since > until:
+        return error(400, "since must not be after until")
+    if until - since > timedelta(days=1):
+        return error(400, "since and until may be at most one day apart")
+    every, series = storage.analytics_series(storage.table(settings().chainstate_table),
+                                             storage.chain_partition(underlying, expiry), since, until, every, points)
+    return json_response({"underlying": underlying, "expiry": expiry, "every": every, "items": series,
+                          "count": len(series)})
 
 
 @bp.route(route="signals", methods=["GET"], auth_level=DATA_AUTH)

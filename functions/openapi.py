@@ -14,6 +14,7 @@ import azure.functions as func
 import orjson
 
 from functions.http import json_response
+from functions.storage import SERIES_FIELDS
 from spyglass import __version__
 from spyglass.contract import ANOMALY_TYPES, SEVERITIES
 
@@ -93,6 +94,18 @@ def document() -> dict[str, Any]:
                                _param("expiry", "query", {"type": "string", "format": "date"}, "default: at's day")],
                 "responses": {"200": _json({"$ref": "#/components/schemas/ChainAnalytics"}, "chain analytics"),
                               "400": _ERROR, "404": _ERROR}}},
+            "/chain/history": {"get": {
+                "summary": "The day's chain analytics as a series, one point per `every` seconds, oldest first",
+                "parameters": [_param("since", "query", time, "start (default: until minus 7 hours)"),
+                               _param("until", "query", time, "end (default: now); at most one day after since"),
+                               underlying,
+                               _param("expiry", "query", {"type": "string", "format": "date"}, "default: until's day"),
+                               _param("every", "query", {"type": "integer", "minimum": 1, "maximum": 3600},
+                                      "seconds per point: the newest snapshot in each interval (default: from points)"),
+                               _param("points", "query", {"type": "integer", "minimum": 1, "maximum": 5000},
+                                      "without every: about this many points over the data found (default 400)")],
+                "responses": {"200": _json({"$ref": "#/components/schemas/ChainSeries"}, "the series"),
+                              "400": _ERROR}}},
             "/signals": {"get": {
                 "summary": "Actionable signals since a time, oldest first (for catching up after a reconnect)",
                 "parameters": [_param("since", "query", time, "default: one hour ago"), underlying,
@@ -122,6 +135,12 @@ def document() -> dict[str, Any]:
                     "last_snapshot_age_seconds": {"type": "object", "additionalProperties": {"type": "number"}}}},
                 "Negotiate": {"type": "object", "required": ["url", "accessToken"], "properties": {
                     "url": {"type": "string"}, "accessToken": {"type": "string"}}},
+                "ChainSeries": {"type": "object", "required": ["underlying", "expiry", "every", "items", "count"],
+                                "properties": {
+                    "underlying": {"type": "string"}, "expiry": {"type": "string", "format": "date"},
+                    "every": {"type": "integer"}, "count": {"type": "integer", "minimum": 0},
+                    "items": {"type": "array", "items": {"type": "object", "required": ["ts"], "properties": {
+                        "ts": time, **{name: {"type": ["number", "null"]} for name in SERIES_FIELDS}}}}}},
                 "ChainAnalytics": {"type": "object", "required": [
                     "schema", "underlying", "expiry", "ts", "spot", "forward", "atm_iv", "expected_move",
                     "rr25_vol_points", "fit", "gex", "data_quality", "contracts"], "properties": {

@@ -65,11 +65,20 @@ def parse_float(name: str, value: str | None) -> float | None:
     return x
 
 
-def parse_limit(value: str | None) -> int:
+def parse_limit(value: str | None, name: str = "limit", default: int = DEFAULT_LIMIT, most: int = MAX_LIMIT) -> int:
     if value is None or value == "":
-        return DEFAULT_LIMIT
-    if not value.isdigit() or not 1 <= int(value) <= MAX_LIMIT:
-        raise ParamError(f"limit must be an integer from 1 to {MAX_LIMIT}")
+        return default
+    if not value.isdigit() or not 1 <= int(value) <= most:
+        raise ParamError(f"{name} must be an integer from 1 to {most}")
+    return int(value)
+
+
+def parse_every(value: str | None) -> int | None:
+    """Seconds per point of a series: 1 (every snapshot) to 3600; None lets the data decide."""
+    if value is None or value == "":
+        return None
+    if not value.isdigit() or not 1 <= int(value) <= 3600:
+        raise ParamError("every must be an integer number of seconds from 1 to 3600")
     return int(value)
 
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import math
 import os
 import urllib.request
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
+from itertools import islice
 from typing import Any
 
 import orjson
@@ -193,9 +195,42 @@ def analytics_entity(analytics: dict[str, Any]) -> dict[str, Any]:
     from spyglass.contract import parse_iso
 
     ts = parse_iso(analytics["ts"])
+    summary = {name: float(analytics[name]) for name in SERIES_FIELDS[:-1] if analytics.get(name) is not None}
+    if (analytics.get("gex") or {}).get("total") is not None:
+        summary["gex_total"] = float(analytics["gex"]["total"])
     return {"PartitionKey": chain_partition(analytics["underlying"], analytics["expiry"]), "RowKey": inverted_row(ts),
-            "ts": ts, "expiry": analytics["expiry"], "underlying": analytics["underlying"],
+            "ts": ts, "expiry": analytics["expiry"], "underlying": analytics["underlying"], **summary,
             "analytics": gzip.compress(orjson.dumps(analytics, option=orjson.OPT_SERIALIZE_NUMPY), mtime=0)}
+
+
+# Beside the compressed document, each history row keeps these as columns, so the day's series can be
+# read with a projection instead of decompressing thousands of documents.
+SERIES_FIELDS = ("spot", "forward", "atm_iv", "expected_move", "rr25_vol_points", "gex_total")
+MAX_SERIES_ROWS = 30_000  # a full session at one snapshot a second is 23,400
+
+
+def analytics_series(table: TableClient, partition: str, since: datetime, until: datetime,
+                     every_s: int | None = None, points: int = 400) -> tuple[int, list[dict[str, Any]]]:
+    """``(every, series)``: the newest snapshot in each ``every`` seconds, oldest first.
+
+    Without ``every_s`` the interval is chosen so that the data found (not the window asked for)
+    gives about ``points`` points: a page opened a minute into the session still gets a curve.
+    """
+    from functions.keys import epoch_ms, inverted_row
+
+    rows = table.query_entities("PartitionKey eq @pk and RowKey ge @lo and RowKey le @hi",
+                                parameters={"pk": partition, "lo": inverted_row(until), "hi": inverted_row(since)},
+                                select=["ts", *SERIES_FIELDS], results_per_page=1000)
+    found = list(islice(rows, MAX_SERIES_ROWS))  # newest first
+    if every_s is None:
+        span = (epoch_ms(found[0]["ts"]) - epoch_ms(found[-1]["ts"])) / 1000 if found else 0.0
+        every_s = max(1, math.ceil(span / points))
+    series: dict[int, dict[str, Any]] = {}
+    for e in found:  # the first row seen in a bucket is its newest
+        bucket = epoch_ms(e["ts"]) // (every_s * 1000)
+        if bucket not in series:
+            series[bucket] = {"ts": iso_ms(e["ts"]), **{name: e.get(name) for name in SERIES_FIELDS}}
+    return every_s, [series[b] for b in sorted(series)]
 
 
 def newest_analytics(table: TableClient, partition: str, at: datetime | None = None) -> dict[str, Any] | None:

@@ -17,6 +17,9 @@ async function get(path, params = {}) {
 
 export const latestChain = (underlying) => get("chain/latest", {underlying});
 export const chainAt = (at, underlying, expiry) => get("chain", {at, underlying, expiry});
+/** The day's analytics as a series: {items: [{ts, spot, forward, atm_iv, expected_move, rr25_vol_points, gex_total}]}. */
+export const chainHistory = ({since, until, underlying, expiry, every, points}) =>
+  get("chain/history", {since, until, underlying, expiry, every, points});
 
 /** Anomalies in [since, until], oldest first, following continuation tokens up to `pages` pages. */
 export async function anomalies({since, until, underlying, pages = 5, limit = 1000}) {

@@ -10,7 +10,8 @@ import {SmileChart} from "./smile.js";
 import {noteCaughtUp, renderStatus, setConnection} from "./status.js";
 import {activeAt, addAnomalies, addDayPoint, anomaliesAt, setChain, store} from "./store.js";
 
-const BACKFILL_POINTS = 39; // one point per 10 minutes of a regular session
+const SESSION_MINUTES = 390; // back from the close: a whole regular session, more than an early close
+const DAY_POINTS = 400; // the day chart's backfill resolution
 const smile = new SmileChart($("#smile-chart"), $("#smile-anomalies"), select);
 const day = new DayChart($("#day-chart"));
 const gex = new GexChart($("#gex-chart"));
@@ -113,23 +114,14 @@ async function catchUp() {
   }
 }
 
-/** The day so far, one point per 10 minutes, from /api/chain?at=. The API has no history route, so the
- * first point is the day's earliest anomaly: a time with a snapshot at or before it (no 404s). */
+/** The day so far from /api/chain/history, about DAY_POINTS points whatever the hour; live snapshots add
+ * theirs as they come. */
 async function backfillDay(chain) {
-  const close = Date.parse(chain.ts) + (chain.minutes_to_close ?? 0) * 60e3;
-  const open = close - 390 * 60e3;
-  const first = await api.anomalies({since: new Date(open).toISOString(), until: chain.ts, underlying: chain.underlying,
-    limit: 1, pages: 1});
-  if (!first.length) return;
-  const times = [];
-  for (let at = Date.parse(first[0].ts); at < Date.parse(chain.ts) && times.length < BACKFILL_POINTS; at += 10 * 60e3) {
-    times.push(new Date(at).toISOString());
-  }
-  for (let i = 0; i < times.length; i += 4) {
-    const batch = await Promise.all(times.slice(i, i + 4).map((at) => api.chainAt(at, chain.underlying, chain.expiry).catch(() => null)));
-    for (const c of batch) if (c) addDayPoint(c);
-    day.update();
-  }
+  const since = Date.parse(chain.ts) + (chain.minutes_to_close ?? 0) * 60e3 - SESSION_MINUTES * 60e3;
+  const series = await api.chainHistory({since: new Date(since).toISOString(), until: chain.ts,
+    underlying: chain.underlying, expiry: chain.expiry, points: DAY_POINTS});
+  for (const point of series?.items ?? []) addDayPoint(point);
+  day.update();
 }
 
 /** The freshest underlying by /api/health (anonymous, no data), so an empty stack asks for no chain. */

@@ -229,6 +229,17 @@ def test_data_containing_script_renders_as_text(page, fed, stack):
     assert page.problems == []
 
 
+def test_a_page_opened_late_draws_the_day_so_far_from_the_history_route(fed, browser, stack):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    late = context.new_page()
+    with late.expect_response(lambda r: "/api/chain/history" in r.url, timeout=30_000) as history:
+        late.goto(stack.web_url)
+    body = history.value.json()
+    assert history.value.status == 200 and body["every"] >= 1 and body["count"] >= 2
+    wait(late, "(n) => +document.querySelector('#day-chart').dataset.points >= n", body["count"])
+    context.close()
+
+
 def test_screenshots_of_the_main_views(page, fed, browser, stack):
     SHOTS.mkdir(parents=True, exist_ok=True)
     loaded(page)

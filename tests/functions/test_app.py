@@ -122,6 +122,28 @@ def test_chain_latest_and_at(app, scored):
     assert app["chain_at"](get("chain", at="noon")).status_code == 400
 
 
+def test_chain_history_is_the_day_as_a_series(app, scored):
+    every_10 = orjson.loads(app["chain_history"](get("chain/history", since="2026-11-24T16:59:00Z",
+                                                     until="2026-11-24T17:05:00Z", every="10")).get_body())
+    openapi_schema("/chain/history").validate(every_10)
+    assert [p["ts"][11:19] for p in every_10["items"]] == ["17:00:09", "17:00:19", "17:00:29", "17:00:39",
+                                                           "17:00:44"]  # the newest of each 10 s, oldest first
+    assert all(0.05 < p["atm_iv"] < 0.5 and p["spot"] > 0 and p["gex_total"] is not None for p in every_10["items"])
+    latest = orjson.loads(app["chain_latest"](get("chain/latest")).get_body())
+    assert every_10["items"][-1]["atm_iv"] == latest["atm_iv"]  # the same numbers as the full document
+    each = orjson.loads(app["chain_history"](get("chain/history", since="2026-11-24T17:00:05Z",
+                                                 until="2026-11-24T17:00:14.500Z", every="1")).get_body())
+    assert [p["ts"][17:19] for p in each["items"]] == [f"{s:02d}" for s in range(5, 15)]
+    fitted = orjson.loads(app["chain_history"](get("chain/history", since="2026-11-24T16:00:00Z",
+                                                   until="2026-11-24T17:05:00Z", points="9")).get_body())
+    assert fitted["every"] == 5 and fitted["count"] == 9  # 44 s of data in ~9 points, not 65 min of window
+    for bad in ({"every": "0"}, {"points": "0"}, {"points": "5001"}, {"every": "1.5"}, {"since": "noon"}, {"expiry": "2026-13-01"},
+                {"since": "2026-11-24T18:00:00Z", "until": "2026-11-24T17:00:00Z"},
+                {"since": "2026-11-20T00:00:00Z", "until": "2026-11-24T17:00:00Z"}):
+        r = app["chain_history"](get("chain/history", **bad))
+        assert r.status_code == 400 and orjson.loads(r.get_body())["error"]["message"], bad
+
+
 def test_health_reports_snapshot_age(app, scored):
     body = orjson.loads(app["health"](get("health")).get_body())
     openapi_schema("/health").validate(body)
