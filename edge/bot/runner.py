@@ -10,6 +10,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from datetime import datetime, timezone
+from typing import TYPE_CHECKING
 
 from edge.bot.app import Bot
 from edge.bot.audit import AuditLog
@@ -18,6 +19,9 @@ from edge.bot.feed import SignalFeed
 from edge.bot.ledger import Ledger
 from edge.bot.settings import BotSettings
 from edge.collector.ops import OpsServer
+
+if TYPE_CHECKING:
+    from edge.bot.table_feed import TableSignalFeed
 
 log = logging.getLogger("spyglass.bot")
 
@@ -29,7 +33,7 @@ def _now() -> datetime:
 async def run(settings: BotSettings, stop: asyncio.Event, ops_host: str = "0.0.0.0",
               clock: Callable[[], datetime] = _now) -> Bot | None:
     """Run until ``stop`` is set; returns the bot (for tests) or None when paused."""
-    feed: SignalFeed | None = None
+    feed: SignalFeed | TableSignalFeed | None = None
     broker: IBBroker | None = None
 
     def readiness() -> tuple[bool, str]:
@@ -55,8 +59,14 @@ async def run(settings: BotSettings, stop: asyncio.Event, ops_host: str = "0.0.0
         broker.ib.orderStatusEvent += lambda t: t.order.orderRef and bot.order_status(
             t.order.orderRef, t.orderStatus.status, t.orderStatus.filled, t.orderStatus.avgFillPrice)
         queue: asyncio.Queue = asyncio.Queue()
-        feed = SignalFeed(settings.api, settings.function_key, settings.underlying, queue, ledger.mark, clock,
-                          settings.limits.signal_ttl_seconds)
+        if settings.api:  # SignalR, with the API for catch-up
+            feed = SignalFeed(settings.api, settings.function_key, settings.underlying, queue, ledger.mark, clock,
+                              settings.limits.signal_ttl_seconds)
+        else:  # in Azure behind the Static Web App: the signals table itself
+            from edge.bot.table_feed import TableSignalFeed
+
+            feed = TableSignalFeed(settings.signals_sas_url, settings.underlying, queue, ledger.mark, clock,
+                                   settings.limits.signal_ttl_seconds, settings.poll_seconds)
         audit.write("started", limits=settings.limits.__dict__, quantity=settings.quantity)
         worker = asyncio.create_task(_work(bot, queue, stop))
         await feed.run(stop)

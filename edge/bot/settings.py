@@ -52,6 +52,8 @@ class BotSettings:
     state_dir: Path = Path("/data/bot")
     api: str = ""
     function_key: str = ""
+    signals_sas_url: str = ""  # read-only SAS on the signals table: the feed in Azure, behind the Static Web App
+    poll_seconds: float = 1.0
     underlying: str = "SPY"
     ib_host: str = "127.0.0.1"
     ib_port: int = 4002
@@ -90,6 +92,8 @@ class BotSettings:
                 state_dir=Path(e.get(p + "STATE_DIR", "/data/bot")),
                 api=e.get("SPYGLASS_API", "").rstrip("/"),
                 function_key=e.get("SPYGLASS_FUNCTION_KEY", ""),
+                signals_sas_url=e.get(p + "SIGNALS_SAS_URL", ""),
+                poll_seconds=float(e.get(p + "POLL_SECONDS", 1.0)),
                 underlying=e.get("SPYGLASS_UNDERLYING", "SPY").upper(),
                 ib_host=e.get("IB_HOST", "127.0.0.1"),
                 ib_port=int(e.get("IB_PORT", 4002)),
@@ -103,6 +107,9 @@ class BotSettings:
             raise SettingsError(f"bad bot setting: {exc}") from None
         if s.quantity < 1 or s.limits.max_contracts_per_order < 1:
             raise SettingsError("quantity and max contracts per order must be at least 1")
-        if s.mode != "off" and not s.api:  # the key is optional: behind the Static Web App the link is the gate
-            raise SettingsError("SPYGLASS_API is needed to receive signals")
+        if s.mode != "off" and not (s.api or s.signals_sas_url):
+            raise SettingsError("SPYGLASS_API (SignalR and the API) or SPYGLASS_BOT_SIGNALS_SAS_URL (the signals "
+                                "table) is needed to receive signals")
+        if s.poll_seconds <= 0:
+            raise SettingsError("SPYGLASS_BOT_POLL_SECONDS must be positive")
         return s

@@ -1,9 +1,11 @@
-"""What the edge box may do in Azure: add messages to the snapshot queue and write claim-check blobs.
+"""What the edge box may do in Azure: add snapshots, write claim-check blobs, read signals.
 
-Default (`edgeAccess: sas`): two service SAS tokens, HTTPS only, with a fixed expiry from config:
+Default (`edgeAccess: sas`): three service SAS tokens, HTTPS only, with a fixed expiry from config:
   - queue `chain-snapshots`, permission `a` (add) only: it cannot read, peek, delete or clear;
-  - container `claim-checks`, permissions `cw` (create, write): it cannot read, list or delete.
-Both are exported as secret outputs and go into the edge's Kubernetes secret. Revoke them by
+  - container `claim-checks`, permissions `cw` (create, write): it cannot read, list or delete;
+  - table `signals`, permission `r` (read) only, for the bot: behind the Static Web App the API only
+    answers signed-in people, so the bot reads the table the API reads.
+All are exported as secret outputs and go into the edge's Kubernetes secret. Revoke them by
 rotating key1 (`az storage account keys renew --key key1`) and running `pulumi up`.
 
 Alternative (`edgeAccess: entra`): no SAS at all and shared keys off on the account; an Entra app
@@ -24,19 +26,22 @@ from spyglass_infra.config import StackConfig
 
 QUEUE_PERMISSIONS = "a"
 CLAIM_CHECK_PERMISSIONS = "cw"
+SIGNALS_PERMISSIONS = "r"
 
 
 @dataclass
 class EdgeAccess:
     queue_url: pulumi.Output[str] | None
     claim_check_url: pulumi.Output[str] | None
+    signals_url: pulumi.Output[str] | None = None
 
 
 def edge_access(cfg: StackConfig, group: pulumi.Input[str], account) -> EdgeAccess:
     if cfg.edge_access != "sas":
-        return EdgeAccess(None, None)
+        return EdgeAccess(None, None, None)
     name = account.account_name
     depends = pulumi.InvokeOutputOptions(depends_on=[account.account, *account.queues.values(),
+                                                     *account.tables.values(),
                                                      account.containers[n.CLAIM_CHECK_CONTAINER]])
     queue_sas = storage.list_storage_account_service_sas_output(
         account_name=name,
@@ -59,8 +64,20 @@ def edge_access(cfg: StackConfig, group: pulumi.Input[str], account) -> EdgeAcce
         key_to_sign="key1",
         opts=depends,
     )
+    signals_sas = storage.list_storage_account_service_sas_output(
+        account_name=name,
+        resource_group_name=group,
+        canonicalized_resource=f"/table/{name}/{n.TABLES['SIGNALS_TABLE']}",
+        permissions=SIGNALS_PERMISSIONS,
+        protocols="https",
+        shared_access_expiry_time=cfg.edge_sas_expiry,
+        key_to_sign="key1",
+        opts=depends,
+    )
+    signals_url = pulumi.Output.secret(pulumi.Output.concat(
+        account.table_endpoint, "/", n.TABLES["SIGNALS_TABLE"], "?", signals_sas.service_sas_token))
     queue_url = pulumi.Output.secret(pulumi.Output.concat(
         account.queue_endpoint, "/", n.SNAPSHOT_QUEUE, "?", queue_sas.service_sas_token))
     claim_url = pulumi.Output.secret(pulumi.Output.concat(
         account.blob_endpoint, "/", n.CLAIM_CHECK_CONTAINER, "?", blob_sas.service_sas_token))
-    return EdgeAccess(queue_url, claim_url)
+    return EdgeAccess(queue_url, claim_url, signals_url)

@@ -52,6 +52,7 @@ def main(cfg: StackConfig | None = None) -> None:
     if edge.queue_url is not None:
         pulumi.export("edgeQueueSasUrl", edge.queue_url)
         pulumi.export("edgeClaimCheckSasUrl", edge.claim_check_url)
+        pulumi.export("botSignalsSasUrl", edge.signals_url)
         pulumi.export("edgeSasExpiry", cfg.edge_sas_expiry)
     if cfg.vpn.enabled:
         net = Network(cfg, names, group, tags)

@@ -74,4 +74,5 @@ class Storage(pulumi.ComponentResource):
         )
         self.blob_endpoint = f"https://{self.account_name}.blob.core.windows.net"
         self.queue_endpoint = f"https://{self.account_name}.queue.core.windows.net"
+        self.table_endpoint = f"https://{self.account_name}.table.core.windows.net"
         self.register_outputs({"account": self.account.name})

@@ -134,7 +134,7 @@ def test_outputs(dev):
     assert o["dashboardUrl"] == f"https://{dev.one('web:StaticSite').state['defaultHostname']}"
     assert o["queueNames"] == {"snapshots": "chain-snapshots", "poison": "chain-snapshots-poison"}
     assert o["signalrHost"] == dev.one("signalrservice:SignalR").state["hostName"]
-    assert {"edgeQueueSasUrl", "edgeClaimCheckSasUrl"} <= dev.secret_outputs
+    assert {"edgeQueueSasUrl", "edgeClaimCheckSasUrl", "botSignalsSasUrl"} <= dev.secret_outputs
     assert "functionUrl" not in dev.secret_outputs
 
 
@@ -148,7 +148,11 @@ def test_edge_sas_is_add_only_on_the_snapshot_queue_with_an_expiry(dev):
     blob = next(c for c in calls if c["canonicalizedResource"].startswith("/blob/"))
     assert blob["canonicalizedResource"] == f"/blob/{account}/claim-checks"
     assert (blob["resource"], blob["permissions"]) == ("c", "cw")  # create/write; no read, list or delete
-    assert len(calls) == 2
+    signals = next(c for c in calls if c["canonicalizedResource"].startswith("/table/"))
+    assert signals["canonicalizedResource"] == f"/table/{account}/signals"
+    assert (signals["permissions"], signals["protocols"]) == ("r", "https")  # the bot reads signals, nothing else
+    assert len(calls) == 3
+    assert dev.outputs["botSignalsSasUrl"].startswith(f"https://{account}.table.core.windows.net/signals?")
     url = dev.outputs["edgeQueueSasUrl"]
     assert url.startswith(f"https://{account}.queue.core.windows.net/chain-snapshots?") and "sp=a&" in url
 

@@ -39,6 +39,8 @@ def test_unknown_mode_and_bad_numbers_are_clear_errors():
 def test_active_modes_need_the_api():
     with pytest.raises(SettingsError, match="SPYGLASS_API"):
         BotSettings.from_env({"SPYGLASS_BOT_MODE": "shadow"})
+    table = BotSettings.from_env({"SPYGLASS_BOT_MODE": "shadow", "SPYGLASS_BOT_SIGNALS_SAS_URL": "https://a/signals?s"})
+    assert table.api == "" and table.signals_sas_url.endswith("?s") and table.poll_seconds == 1.0
 
 
 def test_limits_and_kill_switch_from_env(tmp_path):
@@ -55,3 +57,5 @@ def test_the_function_key_is_optional_behind_the_static_web_app():
     assert key_header("k") == {"x-functions-key": "k"}
     with pytest.raises(SettingsError, match="SPYGLASS_API"):
         BotSettings.from_env({"SPYGLASS_BOT_MODE": "shadow"})
+    table = BotSettings.from_env({"SPYGLASS_BOT_MODE": "shadow", "SPYGLASS_BOT_SIGNALS_SAS_URL": "https://a/signals?s"})
+    assert table.api == "" and table.signals_sas_url.endswith("?s") and table.poll_seconds == 1.0
