@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import gzip
 import threading
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -105,7 +106,7 @@ def mark_flushed(table: TableClient, state: ChainState, etag: str) -> str | None
 class StateCache:
     """The last known state of each chain in this process, with its ETag (thread-safe).
 
-    ``lock(chain)`` serialises one chain's snapshots within the process: a batch often holds
+    ``turn(chain)`` serialises one chain's snapshots within the process: a batch often holds
     consecutive snapshots of a chain, and racing them would only buy ETag conflicts and re-scoring.
     Across processes the ETag still decides.
     """
@@ -115,10 +116,10 @@ class StateCache:
         self._known: dict[str, StoredState] = {}
         self._chain_locks: dict[str, threading.Lock] = {}
 
-    def lock(self, underlying: str, expiry: str) -> threading.Lock:
+    def turn(self, underlying: str, expiry: str, patience: float) -> ChainTurn:
         key = chain_partition(underlying, expiry)
         with self._lock:
-            return self._chain_locks.setdefault(key, threading.Lock())
+            return ChainTurn(self._chain_locks.setdefault(key, threading.Lock()), patience)
 
     def current(self, table: TableClient, underlying: str, expiry: str, fresh: bool = False) -> StoredState:
         """The remembered state, or (``fresh`` or unknown) the stored one, which is then remembered."""
@@ -140,3 +141,29 @@ class StateCache:
                 self._known.pop(key, None)
             else:
                 self._known[key] = stored
+
+
+class ChainTurn:
+    """This invocation's turn on one chain (``with``): waits at most ``patience`` seconds for it.
+
+    After that it goes on without the turn, the ETag still guarding the state. Waiting longer would
+    pin worker threads that HTTP requests need too (e.g. during a cold start's compilation).
+    """
+
+    def __init__(self, lock: threading.Lock, patience: float) -> None:
+        self.lock, self.patience, self.held = lock, patience, False
+
+    def __enter__(self) -> ChainTurn:
+        self.held = self.lock.acquire(timeout=self.patience)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.held:
+            self.lock.release()
+            self.held = False
+
+    def pause(self, seconds: float) -> None:
+        """Sleep without the turn (the snapshot being waited for may need it), then take it again."""
+        self.__exit__()
+        time.sleep(seconds)
+        self.__enter__()

@@ -68,8 +68,7 @@ def ingest(msg: func.QueueMessage, signalr: func.Out[str]) -> None:
     now = datetime.now(timezone.utc)
     messages: list[dict] = []
     conflicts, patience, pause, scoring_ms, fresh = 0, time.monotonic() + IN_PROCESS_WAIT, 0.02, 0.0, False
-    chain_lock = _states.lock(u, expiry)
-    with chain_lock:  # one chain at a time in this process; released while waiting
+    with _states.turn(u, expiry, IN_PROCESS_WAIT) as turn:  # one chain at a time in this process
         while conflicts < MAX_CONFLICTS:
             stored = _states.current(states, u, expiry, fresh)
             if stored.outbox is not None:  # a previous writer committed but may not have written its outputs
@@ -85,11 +84,7 @@ def ingest(msg: func.QueueMessage, signalr: func.Out[str]) -> None:
                     fresh = True
                     continue
                 if time.monotonic() < patience:  # the earlier snapshot is usually being scored right now
-                    chain_lock.release()
-                    try:
-                        time.sleep(pause)
-                    finally:
-                        chain_lock.acquire()
+                    turn.pause(pause)
                     pause = min(pause * 2, 0.2)  # back off: waiting readers must not crowd storage
                     continue
                 storage.queue(SNAPSHOT_QUEUE).send_message(codec.hold_envelope(text, held_since or now),

@@ -48,7 +48,7 @@ def page(stack, browser):
     page.on("console", lambda m: m.type == "error" and page.problems.append(m.text))
     page.on("pageerror", lambda e: page.problems.append(str(e)))
     page.goto(stack.web_url)
-    wait(page, LIVE)
+    wait(page, LIVE, timeout=60)  # generous: on a fresh clone the first negotiate may queue behind cold compiles
     yield page
     context.close()
 
