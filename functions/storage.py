@@ -200,7 +200,8 @@ def analytics_entity(analytics: dict[str, Any]) -> dict[str, Any]:
         summary["gex_total"] = float(analytics["gex"]["total"])
     return {"PartitionKey": chain_partition(analytics["underlying"], analytics["expiry"]), "RowKey": inverted_row(ts),
             "ts": ts, "expiry": analytics["expiry"], "underlying": analytics["underlying"], **summary,
-            "analytics": gzip.compress(orjson.dumps(analytics, option=orjson.OPT_SERIALIZE_NUMPY), mtime=0)}
+            "analytics": gzip.compress(orjson.dumps(analytics, option=orjson.OPT_SERIALIZE_NUMPY), compresslevel=1,
+                                       mtime=0)}  # level 1: written every snapshot, read rarely
 
 
 # Beside the compressed document, each history row keeps these as columns, so the day's series can be
