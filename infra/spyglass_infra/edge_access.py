@@ -39,45 +39,21 @@ class EdgeAccess:
 def edge_access(cfg: StackConfig, group: pulumi.Input[str], account) -> EdgeAccess:
     if cfg.edge_access != "sas":
         return EdgeAccess(None, None, None)
-    name = account.account_name
     depends = pulumi.InvokeOutputOptions(depends_on=[account.account, *account.queues.values(),
                                                      *account.tables.values(),
                                                      account.containers[n.CLAIM_CHECK_CONTAINER]])
-    queue_sas = storage.list_storage_account_service_sas_output(
-        account_name=name,
-        resource_group_name=group,
-        canonicalized_resource=f"/queue/{name}/{n.SNAPSHOT_QUEUE}",
-        permissions=QUEUE_PERMISSIONS,
-        protocols="https",
-        shared_access_expiry_time=cfg.edge_sas_expiry,
-        key_to_sign="key1",
-        opts=depends,
+
+    def sas_url(service: str, endpoint: str, resource_name: str, permissions: str, **extra: str) -> pulumi.Output[str]:
+        """A secret URL to one resource with a service SAS: HTTPS only, signed with key1, expiring per config."""
+        sas = storage.list_storage_account_service_sas_output(
+            account_name=account.account_name, resource_group_name=group,
+            canonicalized_resource=f"/{service}/{account.account_name}/{resource_name}", permissions=permissions,
+            protocols="https", shared_access_expiry_time=cfg.edge_sas_expiry, key_to_sign="key1", opts=depends, **extra)
+        return pulumi.Output.secret(pulumi.Output.concat(endpoint, "/", resource_name, "?", sas.service_sas_token))
+
+    return EdgeAccess(
+        queue_url=sas_url("queue", account.queue_endpoint, n.SNAPSHOT_QUEUE, QUEUE_PERMISSIONS),
+        claim_check_url=sas_url("blob", account.blob_endpoint, n.CLAIM_CHECK_CONTAINER, CLAIM_CHECK_PERMISSIONS,
+                                resource="c"),
+        signals_url=sas_url("table", account.table_endpoint, n.TABLES["SIGNALS_TABLE"], SIGNALS_PERMISSIONS),
     )
-    blob_sas = storage.list_storage_account_service_sas_output(
-        account_name=name,
-        resource_group_name=group,
-        canonicalized_resource=f"/blob/{name}/{n.CLAIM_CHECK_CONTAINER}",
-        resource="c",
-        permissions=CLAIM_CHECK_PERMISSIONS,
-        protocols="https",
-        shared_access_expiry_time=cfg.edge_sas_expiry,
-        key_to_sign="key1",
-        opts=depends,
-    )
-    signals_sas = storage.list_storage_account_service_sas_output(
-        account_name=name,
-        resource_group_name=group,
-        canonicalized_resource=f"/table/{name}/{n.TABLES['SIGNALS_TABLE']}",
-        permissions=SIGNALS_PERMISSIONS,
-        protocols="https",
-        shared_access_expiry_time=cfg.edge_sas_expiry,
-        key_to_sign="key1",
-        opts=depends,
-    )
-    signals_url = pulumi.Output.secret(pulumi.Output.concat(
-        account.table_endpoint, "/", n.TABLES["SIGNALS_TABLE"], "?", signals_sas.service_sas_token))
-    queue_url = pulumi.Output.secret(pulumi.Output.concat(
-        account.queue_endpoint, "/", n.SNAPSHOT_QUEUE, "?", queue_sas.service_sas_token))
-    claim_url = pulumi.Output.secret(pulumi.Output.concat(
-        account.blob_endpoint, "/", n.CLAIM_CHECK_CONTAINER, "?", blob_sas.service_sas_token))
-    return EdgeAccess(queue_url, claim_url, signals_url)
