@@ -192,18 +192,16 @@ def collect(
     """Collect chain snapshots (IB Gateway, simulator or a recording) into the recorder and the queue."""
     import asyncio
     import logging
-    from datetime import datetime
 
     from edge.collector.app import CollectOptions, collect as run_collect
     from edge.collector.ibkr import IbkrConfig
-    from spyglass.clock import NEW_YORK
+    from spyglass.clock import parse_new_york
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     logging.getLogger("ib_async").setLevel(logging.WARNING)  # its INFO is one line per request
     start = None
     if clock_start:
-        start = datetime.fromisoformat(clock_start.replace("Z", "+00:00"))
-        start = start if start.tzinfo else start.replace(tzinfo=NEW_YORK)
+        start = parse_new_york(clock_start)
     opts = CollectOptions(
         source=source, ibkr=IbkrConfig(host=host, port=port, client_id=client_id, lines=lines),
         underlying=underlying.upper(), scan_interval=scan_interval, seed=seed, inject=not clean,

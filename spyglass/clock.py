@@ -74,6 +74,12 @@ def session_close(day: date, calendar: str = "XNYS") -> datetime:
     return _session(day, calendar)[1]
 
 
+def parse_new_york(text: str) -> datetime:
+    """An ISO-8601 time; without a Z or an offset it is New York time (how traders write it)."""
+    ts = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return ts if ts.tzinfo else ts.replace(tzinfo=NEW_YORK)
+
+
 def is_market_open(ts: datetime, calendar: str = "XNYS") -> bool:
     day = ts.astimezone(NEW_YORK).date()
     try:

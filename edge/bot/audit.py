@@ -14,6 +14,8 @@ from typing import Any
 
 import orjson
 
+from spyglass.contract import iso_ms
+
 
 class AuditLog:
     def __init__(self, path: Path, mode: str) -> None:
@@ -23,7 +25,7 @@ class AuditLog:
         self._lock = threading.Lock()
 
     def write(self, event: str, **fields: Any) -> dict[str, Any]:
-        record = {"ts": datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        record = {"ts": iso_ms(datetime.now(timezone.utc)),
                   "mode": self.mode, "event": event, **fields}
         line = orjson.dumps(record, default=str) + b"\n"
         with self._lock:

@@ -14,6 +14,8 @@ from typing import Any
 
 import httpx
 
+from spyglass.contract import iso_ms, parse_iso
+
 OVERLAP = timedelta(seconds=60)
 MAX_LOOKBACK = timedelta(hours=6)
 PAGE = 500
@@ -30,10 +32,6 @@ def since_for(mark: datetime | None, now: datetime, ttl_seconds: float) -> datet
     return min(max(start, now - MAX_LOOKBACK), now)
 
 
-def iso(ts: datetime) -> str:
-    return ts.isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
 def key_header(function_key: str) -> dict[str, str]:
     """The function key header, or none when the API is reached through the Static Web App."""
     return {"x-functions-key": function_key} if function_key else {}
@@ -45,7 +43,7 @@ async def fetch_since(http: httpx.AsyncClient, api: str, function_key: str, sinc
     out: list[dict[str, Any]] = []
     seen: set[str] = set()
     while True:
-        r = await http.get(f"{api}/signals", params={"since": iso(since), "underlying": underlying,
+        r = await http.get(f"{api}/signals", params={"since": iso_ms(since), "underlying": underlying,
                                                      "limit": str(page)},
                            headers=key_header(function_key))
         if r.status_code != 200:
@@ -57,4 +55,4 @@ async def fetch_since(http: httpx.AsyncClient, api: str, function_key: str, sinc
         out += fresh
         if len(items) < page or not fresh:
             return out
-        since = datetime.fromisoformat(str(items[-1]["ts"]).replace("Z", "+00:00"))
+        since = parse_iso(str(items[-1]["ts"]))

@@ -10,7 +10,6 @@ import asyncio
 import logging
 from collections.abc import Callable
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING
 
 from edge.bot.app import Bot
 from edge.bot.audit import AuditLog
@@ -18,10 +17,8 @@ from edge.bot.broker import IBBroker
 from edge.bot.feed import SignalFeed
 from edge.bot.ledger import Ledger
 from edge.bot.settings import BotSettings
+from edge.bot.table_feed import TableSignalFeed
 from edge.collector.ops import OpsServer
-
-if TYPE_CHECKING:
-    from edge.bot.table_feed import TableSignalFeed
 
 log = logging.getLogger("spyglass.bot")
 
@@ -63,8 +60,6 @@ async def run(settings: BotSettings, stop: asyncio.Event, ops_host: str = "0.0.0
             feed = SignalFeed(settings.api, settings.function_key, settings.underlying, queue, ledger.mark, clock,
                               settings.limits.signal_ttl_seconds)
         else:  # in Azure behind the Static Web App: the signals table itself
-            from edge.bot.table_feed import TableSignalFeed
-
             feed = TableSignalFeed(settings.signals_sas_url, settings.underlying, queue, ledger.mark, clock,
                                    settings.limits.signal_ttl_seconds, settings.poll_seconds)
         audit.write("started", limits=settings.limits.__dict__, quantity=settings.quantity)

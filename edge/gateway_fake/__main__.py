@@ -15,14 +15,13 @@ import sys
 from datetime import datetime, time, timezone
 
 from edge.gateway_fake.server import FakeGateway, today_market
-from spyglass.clock import NEW_YORK, is_market_open
+from spyglass.clock import NEW_YORK, is_market_open, parse_new_york
 
 
 def resolve_clock_start(text: str) -> datetime | None:
     """``auto``: None (real time) during a session, else 10:00 New York of the latest session day."""
     if text != "auto":
-        ts = datetime.fromisoformat(text.replace("Z", "+00:00"))
-        return ts if ts.tzinfo else ts.replace(tzinfo=NEW_YORK)
+        return parse_new_york(text)
     now = datetime.now(timezone.utc)
     if is_market_open(now):
         return None

@@ -15,6 +15,7 @@ from datetime import date, datetime, time, timedelta, timezone
 import numpy as np
 
 from spyglass.clock import NEW_YORK, session_close
+from spyglass.contract import parse_iso
 from spyglass.market import InjectionConfig, SimConfig, simulate_day
 
 UNDERLYING_CON_ID = 756733  # SPY's real conId; any stable number would do
@@ -159,7 +160,7 @@ class SimMarket:
             self.finished = True
             return False
         self.spot = float(snap["spot"])
-        self.ts = datetime.fromisoformat(snap["ts"].replace("Z", "+00:00"))
+        self.ts = parse_iso(snap["ts"])
         self._und_volume += 1000.0
         rows = snap["contracts"]
         t = max((self.close - self.ts).total_seconds() / (365.0 * 86400.0), 1e-7)

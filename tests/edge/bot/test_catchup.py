@@ -13,9 +13,10 @@ from starlette.routing import Route
 
 from devstack.stack import free_port
 from edge.bot import catchup
+from spyglass.contract import iso_ms
 from tests.edge.bot.signals import NOW
 
-ITEMS = [{"id": f"s{i:03d}", "ts": catchup.iso(NOW + timedelta(seconds=i // 2))} for i in range(25)]
+ITEMS = [{"id": f"s{i:03d}", "ts": iso_ms(NOW + timedelta(seconds=i // 2))} for i in range(25)]
 
 
 def test_since_for():
