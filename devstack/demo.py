@@ -73,9 +73,6 @@ def main() -> None:
     p.add_argument("--rate-per-hour", type=float, default=30.0, help="injected anomalies per hour per type")
     p.add_argument("--date", default="2026-11-24")
     args = p.parse_args()
-    cfg = SimConfig(trading_date=date.fromisoformat(args.date), seed=args.seed, start="10:00",
-                    injection=InjectionConfig(rates={t: args.rate_per_hour for t in InjectionConfig().rates},
-                                              warmup_s=15.0))  # something to see within seconds
     stop = threading.Event()
     stack = LocalStack(log_dir=REPO / "out" / "demo-stack", web=True)
     edge: LocalEdge | None = None
@@ -103,6 +100,9 @@ Ctrl-C stops everything.""", flush=True)
         else:
             print(f"Feeding a simulated SPY 0DTE session into {SNAPSHOT_QUEUE} at {args.speed}x real time.\n",
                   flush=True)
+            cfg = SimConfig(trading_date=date.fromisoformat(args.date), seed=args.seed, start="10:00",
+                            injection=InjectionConfig(rates={t: args.rate_per_hour for t in InjectionConfig().rates},
+                                                      warmup_s=15.0))  # something to see within seconds
             threading.Thread(target=feed, args=(stack.storage_connection, cfg, args.speed, stop), daemon=True).start()
         asyncio.run(watch(stack, stop))
     except KeyboardInterrupt:
