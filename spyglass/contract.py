@@ -39,6 +39,7 @@ ANOMALY_TYPES = (
     "volume_spike",
     "spread_blowout",
     "iv_jump",
+    "smile_shift",  # chain-level: many contracts repriced the same way at once (no contract)
     "data_error",
 )
 SEVERITIES = ("low", "medium", "high")

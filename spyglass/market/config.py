@@ -38,9 +38,11 @@ PROFILES: Mapping[str, UnderlyingProfile] = MappingProxyType(
 )
 GENERIC_PROFILE = UnderlyingProfile(100.0, 0.20, 0.0, 2.0e5, 2_000)
 
+# the contract-level types the injector knows (smile_shift is a chain-wide market event, not injected here)
+INJECTED_TYPES = tuple(t for t in ANOMALY_TYPES if t != "smile_shift")
 # ~15 of each type in a 6.5 h day
 DEFAULT_RATE_PER_HOUR = 2.3
-DEFAULT_RATES: Mapping[str, float] = MappingProxyType({t: DEFAULT_RATE_PER_HOUR for t in ANOMALY_TYPES})
+DEFAULT_RATES: Mapping[str, float] = MappingProxyType({t: DEFAULT_RATE_PER_HOUR for t in INJECTED_TYPES})
 
 
 @dataclass(frozen=True)
@@ -78,7 +80,7 @@ class InjectionConfig:
     spread_blowout_factor: tuple[float, float] = (4.0, 10.0)
 
     def __post_init__(self) -> None:
-        unknown = set(self.rates) - set(ANOMALY_TYPES)
+        unknown = set(self.rates) - set(INJECTED_TYPES)
         if unknown:
             raise ValueError(f"unknown anomaly types in rates: {sorted(unknown)}")
         bad = set(self.data_error_subtypes) - set(DATA_ERROR_SUBTYPES)

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from spyglass.analytics.black import norm_cdf
-from spyglass.market.config import ANOMALY_TYPES, InjectionConfig
+from spyglass.market.config import INJECTED_TYPES, InjectionConfig
 from spyglass.market.injections import INJECTIONS, Injection
 from spyglass.market.labels import make_label
 
@@ -86,7 +86,7 @@ class Injector:
     def _schedule(self, hours: float) -> None:
         warm = min(max(self.n_snap(self.cfg.warmup_s), 1), self.last_seq)
         hi = self.last_seq - 1  # leave room for an out-of-order pair
-        for type_ in ANOMALY_TYPES:
+        for type_ in INJECTED_TYPES:
             x = self.cfg.rates.get(type_, 0.0) * hours
             count = int(math.floor(x)) + int(self.rng.random() < x - math.floor(x))
             if count == 0 or hi < warm:

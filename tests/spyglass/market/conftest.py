@@ -4,7 +4,7 @@ import datetime as dt
 
 import pytest
 
-from spyglass.market import ANOMALY_TYPES, InjectionConfig, SimConfig, simulate_day
+from spyglass.market import INJECTED_TYPES as ANOMALY_TYPES, InjectionConfig, SimConfig, simulate_day
 
 MONDAY = dt.date(2026, 11, 23)
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from spyglass.contract import Snapshot
-from spyglass.market import ANOMALY_TYPES, DATA_ERROR_SUBTYPES, SimConfig, dumps_snapshot, validate_label
+from spyglass.market import INJECTED_TYPES as ANOMALY_TYPES, DATA_ERROR_SUBTYPES, SimConfig, dumps_snapshot, validate_label
 from spyglass.market.simulator import DaySimulation
 
 from ._sim import by_key, forward, ts, years_left
