@@ -46,6 +46,7 @@ class Event:
     expiry: str | None = None
     records: int = 1
     first_seen: str | None = None
+    types: tuple[str, ...] = ()  # an incident's primary type and its facets' (a label of any of them matches)
 
 
 @dataclass
@@ -137,7 +138,9 @@ def group_events(anomalies: Iterable[Any]) -> list[Event]:
         strike = None if strike is None else float(strike)
         ev = rec.get("evidence") or {}
         first_seen = ev.get("first_seen") if isinstance(ev, dict) else None
-        e = Event(rec["type"], rec.get("right"), strike, ts, rec.get("underlying"), rec.get("expiry"), 1, first_seen)
+        types = (rec["type"], *(f["type"] for f in rec.get("facets") or ()))
+        e = Event(rec["type"], rec.get("right"), strike, ts, rec.get("underlying"), rec.get("expiry"), 1, first_seen,
+                  types)
         if first_seen is None:
             singles.append(e)
             continue
@@ -164,7 +167,7 @@ class _Label:
 
 
 def _matches(ev: Event, lb: _Label, as_type: str, window: timedelta) -> bool:
-    if ev.type != as_type:
+    if as_type not in (ev.types or (ev.type,)):
         return False
     if lb.right is not None and as_type != "parity" and ev.right != lb.right:
         return False
@@ -230,11 +233,12 @@ def evaluate(
     for ev in events:
         s = scores[ev.type]
         s.events += 1
-        hit = [lb for lb in by_type[ev.type] if _matches(ev, lb, ev.type, window)]
+        types = ev.types or (ev.type,)
+        hit = [lb for t in types for lb in by_type[t] if _matches(ev, lb, t, window)]
         if hit:
             s.matched_events += 1
             detected.update(id(lb) for lb in hit)
-        elif any(_matches(ev, lb, ev.type, window) for lb in implying[ev.type]):
+        elif any(_matches(ev, lb, t, window) for t in types for lb in implying[t]):
             s.explained_events += 1
         else:
             s.fp += 1
