@@ -76,7 +76,7 @@ PROFILES: Mapping[str, UnderlyingProfile] = MappingProxyType(
         "QQQ": UnderlyingProfile(
             520.0, 0.19, 0.006, 1.5e6, 12_000,
             Liquidity(spread_base=0.015, spread_pct=0.02, extra_tick_rate=0.004, size_far=6.0, size_near=70.0,
-                      size_decay=0.005, strike_range=0.04, no_bid_below_ticks=2.0, pulls_per_hour=120.0,
+                      size_decay=0.005, strike_range=0.04, no_bid_below_ticks=4.0, pulls_per_hour=240.0,
                       ticks_per_s=2.0, ticks_per_s_far=0.02, block_share=0.0015),
         ),
         "IWM": UnderlyingProfile(

@@ -256,7 +256,8 @@ class DaySimulation(Iterator[dict]):
             st.vol[idx] = st.vol[idx] + dv
             st.fair_quoted = st.fair.copy()
             st.fair_quoted[idx] = self._price(st, idx, st.vol[idx])
-            st.width[idx] = model.spread_ticks(st.fair_quoted[idx], self.tick, st.minutes_to_close, self._wide[idx])
+            st.width[idx] = model.spread_ticks(st.fair_quoted[idx], self.tick, st.minutes_to_close, self._wide[idx],
+                                               self.liquidity)
             b, a = model.quote_ticks(st.fair_quoted[idx], st.width[idx], self._noise[idx], self.tick)
             st.bid_t[idx], st.ask_t[idx] = b, a
         st.base_bid_t = st.bid_t.copy()
@@ -315,7 +316,7 @@ class DaySimulation(Iterator[dict]):
         self._noise = rho * self._noise + math.sqrt(1 - rho * rho) * rq.standard_normal(n)
         flip = rq.random(n)
         self._wide = np.where(self._wide > 0, (flip >= self._wide_off) * 1.0, (flip < self._wide_on) * 1.0)
-        width = model.spread_ticks(fair, self.tick, mtc, self._wide)
+        width = model.spread_ticks(fair, self.tick, mtc, self._wide, self.liquidity)
         bid_t, ask_t = model.quote_ticks(fair, width, self._noise, self.tick)
         ask_t = np.where((bid_t <= 0) & (fair < 0.5 * self.tick), 1, ask_t)  # worthless: offered at a penny
         # no market-maker bid below a tick of value, but now and then a resting penny bid on a line worth something
