@@ -62,11 +62,16 @@ def score(
 def simulate(
     output: Annotated[str, typer.Option("-o", "--output", help="snapshot JSON lines (.gz ok, - for stdout)")] = "-",
     labels: Annotated[Optional[str], typer.Option("--labels", help="labels of the injected anomalies")] = None,
-    underlying: Annotated[str, typer.Option(help="SPY, QQQ, IWM or any symbol (give --spot)")] = "SPY",
-    day: Annotated[Optional[str], typer.Option("--date", help="trading date YYYY-MM-DD (default today NY)")] = None,
-    start: Annotated[str, typer.Option(help="New York start time")] = "09:30",
+    scenario: Annotated[Optional[str], typer.Option(
+        help="a named messy day: clean, clean_no_age, stale, stale_no_age, fat_finger, gap, gap_twin, "
+             "early_close, qqq, session_start, messy, small_edges (the options below override it)")] = None,
+    no_quote_age: Annotated[bool, typer.Option("--no-quote-age", help="scenario: leave quote_age_ms out")] = False,
+    underlying: Annotated[Optional[str], typer.Option(help="SPY, QQQ, IWM or any symbol (give --spot)")] = None,
+    day: Annotated[Optional[str], typer.Option("--date", help="trading date YYYY-MM-DD (default today NY; "
+                                                              "a scenario has its own)")] = None,
+    start: Annotated[Optional[str], typer.Option(help="New York start time (default 09:30)")] = None,
     hours: Annotated[Optional[float], typer.Option(help="hours to simulate (default to the close)")] = None,
-    interval: Annotated[float, typer.Option(help="seconds between snapshots")] = 1.0,
+    interval: Annotated[Optional[float], typer.Option(help="seconds between snapshots (default 1)")] = None,
     seed: Annotated[int, typer.Option(help="random seed")] = 0,
     spot: Annotated[Optional[float], typer.Option(help="opening spot")] = None,
     rate: Annotated[Optional[float], typer.Option("--rate-per-hour", help="injections per hour of each type")] = None,
@@ -74,20 +79,36 @@ def simulate(
     progress: Annotated[bool, typer.Option(help="progress bar on stderr")] = True,
 ) -> None:
     """Simulate a realistic 0DTE session with labelled injected anomalies of every type."""
+    from dataclasses import replace
     from datetime import date, datetime, timedelta
 
-    from spyglass.market import DEFAULT_RATES, InjectionConfig, SimConfig, write_day
+    from spyglass.market import DEFAULT_RATES, InjectionConfig, SimConfig, scenario_config, write_day
 
-    end = None
-    if hours is not None:
-        t0 = datetime.combine(date(2000, 1, 1), datetime.strptime(start, "%H:%M").time())
-        end = (t0 + timedelta(hours=hours)).time().strftime("%H:%M:%S")
-    rates = dict(DEFAULT_RATES) if rate is None else {t: rate for t in DEFAULT_RATES}
+    def end_after(t0: str) -> str:
+        t = datetime.combine(date(2000, 1, 1), datetime.strptime(str(t0)[:8], "%H:%M:%S" if len(str(t0)) > 5
+                                                                else "%H:%M").time())
+        return (t + timedelta(hours=hours)).time().strftime("%H:%M:%S")
+
+    rates = None if rate is None else {t: rate for t in DEFAULT_RATES}
     try:
-        cfg = SimConfig(
-            underlying=underlying, trading_date=date.fromisoformat(day) if day else None, start=start, end=end,
-            interval_s=interval, seed=seed, spot=spot, injection=InjectionConfig(enabled=not clean, rates=rates),
-        )
+        if scenario is None:
+            cfg = SimConfig(
+                underlying=underlying or "SPY", trading_date=date.fromisoformat(day) if day else None,
+                start=start or "09:30", end=None if hours is None else end_after(start or "09:30"),
+                interval_s=interval or 1.0, seed=seed, spot=spot,
+                injection=InjectionConfig(enabled=not clean, rates=rates or dict(DEFAULT_RATES)),
+            )
+        else:
+            cfg = scenario_config(scenario, seed, day, age_field=False if no_quote_age else None)
+            given = {k: v for k, v in (("underlying", underlying), ("start", start), ("interval_s", interval),
+                                       ("spot", spot)) if v is not None}
+            if hours is not None:
+                given["end"] = end_after(start or cfg.start)
+            if clean:
+                given["injection"] = InjectionConfig(enabled=False)
+            elif rates is not None:
+                given["injection"] = replace(cfg.injection, enabled=True, rates=rates)
+            cfg = replace(cfg, **given)
         files = write_day(cfg, output, labels, progress=progress)
     except ValueError as exc:
         _err(f"simulate: {exc}")
@@ -98,15 +119,25 @@ def simulate(
 
 @app.command()
 def evaluate(
-    labels: Annotated[Path, typer.Argument(help="labels from `spyglass simulate`")],
-    anomalies: Annotated[Path, typer.Argument(help="anomalies from `spyglass score`")],
-    snapshots: Annotated[Optional[Path], typer.Option(help="the snapshots, for false alarms per hour")] = None,
+    files: Annotated[list[Path], typer.Argument(
+        help="LABELS ANOMALIES: labels from `spyglass simulate`, anomalies from `spyglass score`; "
+             "repeat the pair for more days (summed)")],
+    snapshots: Annotated[Optional[list[Path]], typer.Option(
+        help="each day's snapshots in the same order, for false alarms per hour")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the report as JSON")] = False,
 ) -> None:
-    """Precision and recall per anomaly type, and false alarms per hour."""
-    from spyglass.market import evaluate_files
+    """Precision and recall per anomaly type, false alarms per hour (clean days apart), stale lines called market."""
+    from spyglass.market import evaluate_day_files
 
-    report = evaluate_files(labels, anomalies, snapshots_path=snapshots)
+    if len(files) % 2:
+        _err("evaluate: give LABELS ANOMALIES pairs, one per day")
+        raise typer.Exit(2)
+    pairs = list(zip(files[::2], files[1::2]))
+    snaps = list(snapshots or [])
+    if snaps and len(snaps) != len(pairs):
+        _err(f"evaluate: {len(pairs)} days but {len(snaps)} --snapshots")
+        raise typer.Exit(2)
+    report = evaluate_day_files([(lb, an, snaps[i] if snaps else None) for i, (lb, an) in enumerate(pairs)])
     print(json.dumps(report.to_dict(), indent=2) if as_json else report.to_text())
 
 

@@ -26,24 +26,32 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numba import njit
 
 from spyglass.analytics.black import black_price, implied_vol
 from spyglass.config import DetectorConfig
 from spyglass.contract import Chain
-from spyglass.detect.neighbours import neighbour_median, window_median
+from spyglass.detect.neighbours import window_median
 
 MIN_TICKS = 5.0
 
 
-def smile_neighbours(chain: Chain, iv: np.ndarray, forward: float) -> np.ndarray:
-    """Per line, the median out-of-the-money vol of the two strikes either side of its strike (at least three
-    of the four). Out of the money only: in-the-money vols are noise, and by parity a call and a put at one
-    strike share a vol, so the smile is read from calls above the forward and puts below it."""
-    strikes, at = np.unique(chain.strike, return_inverse=True)
-    otm = np.where(chain.is_call, chain.strike >= forward, chain.strike <= forward) & np.isfinite(iv)
-    per_strike = np.full(strikes.size, np.nan)
-    per_strike[at[otm]] = iv[otm]  # at the forward both may be out of the money: either serves
-    return window_median(per_strike, 2, False, 3)[at]
+@njit(cache=True)
+def smile_neighbours(strike, is_call, iv, half, forward):
+    """Per line, the median out-of-the-money vol and half-spread of the two strikes either side of its strike
+    (at least three of the four for the vol). Out of the money only: in-the-money vols are noise, and by parity
+    a call and a put at one strike share a vol, so the smile is read from calls above the forward and puts
+    below it. NaN in ``iv`` marks a line that may not serve as a neighbour."""
+    strikes = np.unique(strike)
+    at = np.searchsorted(strikes, strike)
+    per_iv = np.full(strikes.shape[0], np.nan)
+    per_half = np.full(strikes.shape[0], np.nan)
+    for i in range(strike.shape[0]):
+        otm = strike[i] >= forward if is_call[i] else strike[i] <= forward
+        if otm and iv[i] == iv[i]:  # at the forward both may be out of the money: either serves
+            per_iv[at[i]] = iv[i]
+            per_half[at[i]] = half[i]
+    return window_median(per_iv, 2, False, 3)[at], window_median(per_half, 2, False, 1)[at]
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,10 +79,10 @@ def screen(chain: Chain, forward: float, t: float, rate: float, excluded: np.nda
                       np.full(3 * n, t), np.full(3 * n, rate), c3)
     iv, bid_iv, ask_iv = ivs[:n], ivs[n:2 * n], ivs[2 * n:]
     usable = two & ~excluded & np.isfinite(iv)
-    nb_iv = smile_neighbours(chain, np.where(usable, iv, np.nan), forward)
+    nb_iv, nb_half = smile_neighbours(chain.strike, chain.is_call, np.where(usable, iv, np.nan), 0.5 * (ask - bid),
+                                      forward)
     nb_iv = np.where(np.isfinite(nb_iv), nb_iv, last_fit_vol)
-    nb_half = np.fmax(neighbour_median(chain, np.where(usable, 0.5 * (ask - bid), np.nan), 2, include_self=False),
-                      0.5 * tick)
+    nb_half = np.where(np.isfinite(nb_half), np.fmax(nb_half, 0.5 * tick), 0.5 * tick)
     known = np.isfinite(nb_iv)
     fair = black_price(np.full(n, forward), chain.strike, np.full(n, t), np.full(n, rate), np.where(known, nb_iv, 0.2),
                        chain.is_call)

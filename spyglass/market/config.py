@@ -3,7 +3,13 @@
 Everything has a default so that ``SimConfig()`` is a realistic SPY day today
 (New York). Per-underlying levels (spot, ATM vol, volume, open interest) come
 from ``PROFILES``; an unknown symbol gets generic levels and should be given a
-``spot``. Nothing else depends on the symbol.
+``spot``. Each profile also has its own ``Liquidity`` (spreads, sizes, strike
+range, one-sided lines, quote activity, blocks), used with
+``own_liquidity=True``; otherwise every underlying trades like SPY.
+
+The mess of a real feed (quote ages, stale blocks, fat fingers, one-sided
+pulls, a gap, trade-like volume, the session start) is switched on per
+condition (``spyglass.market.conditions``); all off is the clean day.
 """
 
 from __future__ import annotations
@@ -16,8 +22,41 @@ from types import MappingProxyType
 
 from spyglass.clock import NEW_YORK, session_close
 from spyglass.contract import ANOMALY_TYPES
+from spyglass.market.conditions import (
+    FatFingers,
+    Gap,
+    OneSidedPulls,
+    QuoteAges,
+    SessionStart,
+    StaleBlocks,
+    TradeVolume,
+)
 
+# what the injector can inject; the conditions add the data_error subtypes below
 DATA_ERROR_SUBTYPES = ("crossed", "negative", "nan", "missing_ask", "out_of_order", "stale")
+CONDITION_SUBTYPES = ("stale_quote", "fat_finger")
+
+
+@dataclass(frozen=True)
+class Liquidity:
+    """How an underlying's 0DTE chain is quoted and traded. The defaults are SPY's, as measured."""
+
+    spread_base: float = 0.01  # quoted width: max(1 tick, spread_base + spread_pct * premium)
+    spread_pct: float = 0.015
+    extra_tick_rate: float = 0.001  # per second: a line widens by a tick now and then...
+    extra_tick_end: float = 0.025  # ...and narrows back at this rate
+    size_far: float = 20.0  # displayed size: size_far + size_near * exp(-|ln K/S| / size_decay), lognormal
+    size_near: float = 250.0
+    size_decay: float = 0.006
+    strike_range: float = 0.05  # listed strikes within this share of the opening spot
+    no_bid_below_ticks: float = 0.0  # no market-maker bid on lines worth less than this many ticks
+    pulls_per_hour: float = 40.0  # near-the-money bids pulled for a few seconds (OneSidedPulls)
+    ticks_per_s: float = 4.0  # quote updates per second of an at-the-money line (QuoteAges)
+    ticks_per_s_far: float = 0.05  # ...and of a far out-of-the-money line
+    block_share: float = 0.003  # chance a print on the most active line is a block (TradeVolume)
+
+
+SPY_LIQUIDITY = Liquidity()
 
 
 @dataclass(frozen=True)
@@ -27,13 +66,25 @@ class UnderlyingProfile:
     dividend_yield: float
     daily_volume: float  # contracts per day over the simulated chain
     open_interest: float  # median open interest at the money
+    liquidity: Liquidity = SPY_LIQUIDITY
 
 
 PROFILES: Mapping[str, UnderlyingProfile] = MappingProxyType(
     {
         "SPY": UnderlyingProfile(600.0, 0.15, 0.012, 3.0e6, 20_000),
-        "QQQ": UnderlyingProfile(520.0, 0.19, 0.006, 1.5e6, 12_000),
-        "IWM": UnderlyingProfile(225.0, 0.21, 0.011, 3.0e5, 5_000),
+        # QQQ 0DTE: a tick or two wider, thinner books, more lines without a bid, fewer strikes, rarer blocks
+        "QQQ": UnderlyingProfile(
+            520.0, 0.19, 0.006, 1.5e6, 12_000,
+            Liquidity(spread_base=0.015, spread_pct=0.02, extra_tick_rate=0.004, size_far=6.0, size_near=70.0,
+                      size_decay=0.005, strike_range=0.04, no_bid_below_ticks=4.0, pulls_per_hour=240.0,
+                      ticks_per_s=2.0, ticks_per_s_far=0.02, block_share=0.0015),
+        ),
+        "IWM": UnderlyingProfile(
+            225.0, 0.21, 0.011, 3.0e5, 5_000,
+            Liquidity(spread_base=0.02, spread_pct=0.03, extra_tick_rate=0.006, size_far=4.0, size_near=40.0,
+                      strike_range=0.05, no_bid_below_ticks=2.0, pulls_per_hour=200.0, ticks_per_s=1.0,
+                      ticks_per_s_far=0.01, block_share=0.001),
+        ),
     }
 )
 GENERIC_PROFILE = UnderlyingProfile(100.0, 0.20, 0.0, 2.0e5, 2_000)
@@ -78,6 +129,9 @@ class InjectionConfig:
     volume_spike_min: int = 300  # contracts in the interval, whatever the baseline
     volume_spike_snapshots: tuple[int, int] = (1, 3)
     spread_blowout_factor: tuple[float, float] = (4.0, 10.0)
+    volume_spike_min_activity: float = 0.1  # only on lines expected to trade at least this share of the busiest
+    # smaller sizes: a mispricing's edge beyond the opposite side, drawn in whole ticks (None: several half-spreads)
+    mispricing_edge_ticks: tuple[int, int] | None = None
 
     def __post_init__(self) -> None:
         unknown = set(self.rates) - set(INJECTED_TYPES)
@@ -88,6 +142,9 @@ class InjectionConfig:
             raise ValueError(f"unknown data_error subtypes: {sorted(bad)}")
         if any(r < 0 for r in self.rates.values()):
             raise ValueError("rates must be >= 0")
+        e = self.mispricing_edge_ticks
+        if e is not None and not (1 <= e[0] <= e[1]):
+            raise ValueError(f"mispricing_edge_ticks must be an increasing range of ticks >= 1, got {e}")
 
 
 @dataclass(frozen=True)
@@ -119,6 +176,16 @@ class SimConfig:
     open_interest: float | None = None
     calendar: str = "XNYS"
     injection: InjectionConfig = field(default_factory=InjectionConfig)
+    # the mess of a real feed; None is off (see spyglass.market.conditions)
+    own_liquidity: bool = False  # the underlying's own Liquidity (spreads, sizes, strike range...) instead of SPY's
+    quote_ages: QuoteAges | None = None
+    stale_blocks: StaleBlocks | None = None
+    fat_fingers: FatFingers | None = None
+    one_sided_pulls: OneSidedPulls | None = None
+    gap: Gap | None = None
+    trade_volume: TradeVolume | None = None
+    session_start: SessionStart | None = None
+    omit_expiry_close: bool = False  # leave expiry_close out of the snapshots (the consumer finds the close)
 
     def __post_init__(self) -> None:
         if isinstance(self.trading_date, str):
@@ -135,6 +202,19 @@ class SimConfig:
     @property
     def profile(self) -> UnderlyingProfile:
         return PROFILES.get(self.underlying.upper(), GENERIC_PROFILE)
+
+    @property
+    def liquidity(self) -> Liquidity:
+        return self.profile.liquidity if self.own_liquidity else SPY_LIQUIDITY
+
+    @property
+    def messy(self) -> bool:
+        """True when any condition of a real feed is switched on."""
+        return self.own_liquidity or self.omit_expiry_close or any(
+            getattr(self, k) is not None
+            for k in ("quote_ages", "stale_blocks", "fat_fingers", "one_sided_pulls", "gap", "trade_volume",
+                      "session_start")
+        )
 
 
 def _as_time(value: time | str) -> time:
@@ -188,6 +268,8 @@ def resolve_session(cfg: SimConfig) -> Session:
     close = session_close(day, cfg.calendar)  # raises for holidays and weekends
     open_ = datetime.combine(day, time(9, 30), NEW_YORK).astimezone(timezone.utc)
     start = datetime.combine(day, _as_time(cfg.start), NEW_YORK).astimezone(timezone.utc)
+    if cfg.session_start is not None and start <= open_:  # the first snapshot comes a few seconds after the open
+        start = open_ + timedelta(seconds=cfg.session_start.first_delay_s(cfg.seed))
     end = close if cfg.end is None else datetime.combine(day, _as_time(cfg.end), NEW_YORK).astimezone(timezone.utc)
     end = min(end, close)
     if start >= end:

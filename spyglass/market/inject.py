@@ -69,6 +69,7 @@ class Injector:
         self.pending: list[_Due] = []
         self._snap_pending: list[_Due] = []
         self._no_onset_at = -1
+        self._blackout = (-1, -2)  # no onsets in these snapshots (inclusive), e.g. around a gap
         self._last_snapshot_action = -10
         self._touched_this_step = False
         self._delta_cache: tuple[int, np.ndarray] | None = None
@@ -129,7 +130,7 @@ class Injector:
         mask_only: bool = False,
     ):
         """Contracts on free strikes; two-sided (bid >= 2 ticks); worth >= min_premium if ``priced``."""
-        free = self._busy < st.seq
+        free = self.free_strikes(st.seq)
         ok = np.concatenate([free, free])
         if two_sided:
             ok &= st.bid_t >= 2
@@ -139,6 +140,21 @@ class Injector:
             d = self.abs_delta(st)
             ok &= (d >= delta[0]) & (d <= delta[1])
         return ok if mask_only else np.flatnonzero(ok)
+
+    def free_strikes(self, seq: int) -> np.ndarray:
+        """Strikes no injection or condition holds at ``seq`` (a bool per strike)."""
+        return self._busy < seq
+
+    def reserve(self, strikes: list[int], until_seq: int, pad_strikes: int = 2, pad_snapshots: int | None = None):
+        """Keep injections off these strikes (and ``pad_strikes`` either side) until ``until_seq`` plus a pad."""
+        pad = self._pad if pad_snapshots is None else pad_snapshots
+        lo = max(min(strikes) - pad_strikes, 0)
+        hi = min(max(strikes) + pad_strikes, self.sim.n_strikes - 1)
+        self._busy[lo : hi + 1] = np.maximum(self._busy[lo : hi + 1], until_seq + pad)
+
+    def block_onsets(self, first_seq: int, last_seq: int) -> None:
+        """No injection starts in [first_seq, last_seq]; the due ones wait."""
+        self._blackout = (first_seq, last_seq)
 
     def wants_calm(self, seq: int) -> bool:
         """True when an iv_jump is due: its onset must not coincide with a spot jump."""
@@ -152,7 +168,7 @@ class Injector:
     # ------------------------------------------------------------ per snapshot
     def begin_due(self, st: Step) -> None:
         self._touched_this_step = bool(self.active)
-        if not self.pending or st.seq == self._no_onset_at:
+        if not self.pending or st.seq == self._no_onset_at or self._blackout[0] <= st.seq <= self._blackout[1]:
             return
         keep: list[_Due] = []
         for i, d in enumerate(self.pending):
@@ -169,9 +185,7 @@ class Injector:
                 continue
             self.active.append(inj)
             self._touched_this_step = True
-            js = inj.strike_indexes
-            lo, hi = max(min(js) - 2, 0), min(max(js) + 2, self.sim.n_strikes - 1)
-            self._busy[lo : hi + 1] = np.maximum(self._busy[lo : hi + 1], inj.end_seq + self._pad)
+            self.reserve(inj.strike_indexes, inj.end_seq)
         keep.sort(key=lambda d: d.seq)
         self.pending = keep
 

@@ -76,24 +76,37 @@ class Mispricing(Injection):
         i = int(ctx.rng.choice(cand))
         w = int(st.width[i])
         edge_t = ctx.edge_ticks
-        s = max(_ticks(ctx.rng.uniform(3, 6) * w / 2), w + 1 + edge_t + int(ctx.rng.integers(0, 3)))
-        sign = 1 if ctx.rng.random() < 0.5 else -1
-        if sign < 0 and st.bid_t[i] - s < 2:
-            sign = 1
+        sized = ctx.cfg.mispricing_edge_ticks
+        if sized is None:
+            s = max(_ticks(ctx.rng.uniform(3, 6) * w / 2), w + 1 + edge_t + int(ctx.rng.integers(0, 3)))
+            sign = 1 if ctx.rng.random() < 0.5 else -1
+            if sign < 0 and st.bid_t[i] - s < 2:
+                sign = 1
+        else:  # smaller sizes: exactly enough shift for an edge of k ticks beyond the opposite side
+            edge_t = int(ctx.rng.integers(sized[0], sized[1] + 1))
+            fair_t = st.fair[i] / ctx.tick
+            sign = 1 if ctx.rng.random() < 0.5 else -1
+            s = _ticks(edge_t + st.ask_t[i] - fair_t)
+            if sign < 0 and st.bid_t[i] - s < 2:
+                sign = 1
+            if sign > 0:
+                s = _ticks(edge_t + fair_t - st.bid_t[i])
         inj = cls(ctx, st, [i], ctx.duration("mispricing"), {})
-        inj.sign, inj.shift = sign, s
+        inj.sign, inj.shift, inj.edge_t = sign, s, edge_t
         inj.detail = {
             "direction": "rich" if sign > 0 else "cheap",
             "fair": float(st.fair[i]),
             "half_spread": w * ctx.tick / 2,
             "shift": s * ctx.tick,
         }
+        if sized is not None:
+            inj.detail["target_edge_ticks"] = edge_t
         return inj
 
     def quotes(self, st: Step, k: int) -> None:
         i = self.idx[0]
         fair_t = st.fair[i] / self.ctx.tick
-        e = self.ctx.edge_ticks
+        e = self.edge_t
         need = e + fair_t - st.bid_t[i] if self.sign > 0 else e + st.ask_t[i] - fair_t
         self.shift = max(self.shift, _ticks(need))
         st.bid_t[i] += self.sign * self.shift
@@ -104,6 +117,8 @@ class Mispricing(Injection):
         if k == 0:
             edge = (st.bid_t[i] - fair_t if self.sign > 0 else fair_t - st.ask_t[i]) * self.ctx.tick
             self.detail["edge_per_share"] = edge
+            if self.ctx.cfg.mispricing_edge_ticks is not None:
+                self.detail["edge_ticks"] = edge / self.ctx.tick
             self.detail["half_spreads_from_fair"] = abs(st.bid_t[i] + st.ask_t[i] - 2 * fair_t) / max(st.width[i], 1)
         self.detail["max_shift"] = self.shift * self.ctx.tick
 
@@ -231,7 +246,7 @@ class VolumeSpike(Injection):
         if st.seq == 0:
             return None
         free = ctx.candidates(st, priced=False, two_sided=False, mask_only=True)
-        ok = free & (st.mu >= 0.1 * st.mu.max())
+        ok = free & (st.mu >= ctx.cfg.volume_spike_min_activity * st.mu.max())
         cand = np.flatnonzero(ok)
         if not cand.size:
             return None

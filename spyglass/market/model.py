@@ -22,6 +22,8 @@ from datetime import date, datetime
 
 import numpy as np
 
+from spyglass.market.config import SPY_LIQUIDITY, Liquidity
+
 _Z25 = 0.6744897501960817  # N^-1(0.75)
 MIN_MULTIPLIER = 0.25
 
@@ -130,10 +132,14 @@ def close_spread_fraction(minutes_to_close: float) -> float:
     return 0.058 * float(np.clip((20.0 - minutes_to_close) / 15.0, 0.0, 1.0))
 
 
-def spread_ticks(premium: np.ndarray, tick: float, minutes_to_close: float, wide: np.ndarray) -> np.ndarray:
-    """Quoted width in whole ticks: max(1 tick, 1c + 1.5% of premium), ~6% of premium (up to $5) at the close."""
+def spread_ticks(premium: np.ndarray, tick: float, minutes_to_close: float, wide: np.ndarray,
+                 liquidity: Liquidity = SPY_LIQUIDITY) -> np.ndarray:
+    """Quoted width in whole ticks: max(1 tick, 1c + 1.5% of premium), ~6% of premium (up to $5) at the close.
+
+    (1c and 1.5% are SPY's; another underlying's ``liquidity`` has its own.)
+    """
     late = close_spread_fraction(minutes_to_close) * np.minimum(premium, 5.0)
-    raw = np.maximum(0.01 + 0.015 * premium, late)
+    raw = np.maximum(liquidity.spread_base + liquidity.spread_pct * premium, late)
     w = np.maximum(np.floor(raw / tick + 0.2), 1.0)  # rounded, ties and a bit above toward the tighter quote
     return (w + wide).astype(np.int64)
 

@@ -32,9 +32,12 @@ from spyglass.analytics.black import black_price
 from spyglass.clock import SECONDS_PER_YEAR
 from spyglass.contract import SNAPSHOT_SCHEMA, iso_ms
 from spyglass.market import model
+from spyglass.market.conditions import child_rng
 from spyglass.market.config import Session, SimConfig, resolve_session
 from spyglass.market.inject import Injector
 from spyglass.market.labels import parse_ts
+from spyglass.market.mess import Mess
+from spyglass.market.trades import Burst, Intensity, TradeFlow
 
 
 @dataclass
@@ -69,6 +72,10 @@ class Step:
     ask: np.ndarray | None = None
     no_bid: np.ndarray | None = None
     no_ask: np.ndarray | None = None
+    # what the snapshot shows when a condition of a messy feed says otherwise (stale lines, quote ages)
+    volume_shown: np.ndarray | None = None
+    last_shown: np.ndarray | None = None
+    quote_age_ms: np.ndarray | None = None
     extra: dict = field(default_factory=dict)
 
 
@@ -83,6 +90,7 @@ class DaySimulation(Iterator[dict]):
         self.underlying = cfg.underlying.upper()
         self.expiry = self.session.trading_date
         self.tick = cfg.tick
+        self.liquidity = liq = cfg.liquidity
         tpd = 1.0 / cfg.tick
         self._ticks_per_dollar = round(tpd) if abs(tpd - round(tpd)) < 1e-9 else None
         ss = np.random.SeedSequence(cfg.seed)
@@ -100,8 +108,9 @@ class DaySimulation(Iterator[dict]):
 
         # listing: fixed for the day, $step strikes within +-range of the opening spot
         step = cfg.strike_step
-        lo = math.ceil(self.spot0 * (1 - cfg.strike_range) / step - 1e-9) * step
-        hi = math.floor(self.spot0 * (1 + cfg.strike_range) / step + 1e-9) * step
+        srange = liq.strike_range if cfg.own_liquidity else cfg.strike_range
+        lo = math.ceil(self.spot0 * (1 - srange) / step - 1e-9) * step
+        hi = math.floor(self.spot0 * (1 + srange) / step + 1e-9) * step
         self.strikes = np.round(np.arange(lo, hi + step / 2, step), 6)
         nk = self.strikes.shape[0]
         if nk < 3:
@@ -141,21 +150,49 @@ class DaySimulation(Iterator[dict]):
         self._dt = self.session.interval.total_seconds() / SECONDS_PER_YEAR
         secs = self.session.interval.total_seconds()
         self._noise_rho = math.exp(-secs / 10.0)
-        self._wide_on = 1 - math.exp(-secs * 0.001)  # an extra tick of width ~4% of the time
-        self._wide_off = 1 - math.exp(-secs * 0.025)
+        self._wide_on = 1 - math.exp(-secs * liq.extra_tick_rate)  # an extra tick of width ~4% of the time (SPY)
+        self._wide_off = 1 - math.exp(-secs * liq.extra_tick_end)
         self._resize = 1 - math.exp(-secs / 5.0)
         self._penny_on = 1 - math.exp(-secs * 0.01)
         self._penny_off = 1 - math.exp(-secs * 0.01)
         self._jump_p = cfg.jumps_per_day * secs / self.session.session_seconds
 
         self.injector = Injector(cfg.injection, self, np.random.default_rng(s_inject))
+        self.mess = Mess(self) if cfg.messy else None
+        # volume as trades, and the bursts of the open and of a gap (None: the clean negative binomial)
+        bursts = []
+        if cfg.session_start is not None:
+            bursts.append(Burst(0.0, cfg.session_start.burst, cfg.session_start.decay_s))
+        gap_burst = None if self.mess is None or self.mess.gap is None else self.mess.gap.burst()
+        if gap_burst is not None:
+            bursts.append(gap_burst)
+        tv = cfg.trade_volume
+        self.intensity = None if tv is None and not bursts else Intensity(tv, self.session.session_seconds, bursts)
+        self.flow = None if tv is None else TradeFlow(
+            tv, liq.block_share if tv.block_share is None else tv.block_share, child_rng(cfg.seed, "trades"))
         self._gen = self._run()
 
     # ----------------------------------------------------------------- public
     @property
     def labels(self) -> list[dict]:
-        """label/1 dicts of the injections finished so far, ordered by start."""
-        return self.injector.labels()
+        """label/1 dicts of the injections (and conditions) finished so far, ordered by start."""
+        if self.mess is None:
+            return self.injector.labels()
+        return sorted(self.injector.labels() + self.mess.labels(), key=lambda lb: (lb["start"], lb["id"]))
+
+    @property
+    def skipped(self) -> list[dict]:
+        """Scheduled injections and condition episodes that found no eligible line."""
+        return list(self.injector.skipped) + ([] if self.mess is None else self.mess.skipped)
+
+    @property
+    def cumulative_volume(self) -> np.ndarray:
+        """Contracts traded so far today, per line (the truth; a stale line may show less)."""
+        return self._volume
+
+    @property
+    def last_price(self) -> np.ndarray:
+        return self._last
 
     def __iter__(self) -> DaySimulation:
         return self
@@ -201,6 +238,8 @@ class DaySimulation(Iterator[dict]):
                 yield held
         finally:
             self.injector.finish()
+            if self.mess is not None:
+                self.mess.finish(self.session.n_snapshots - 1)
             if bar is not None:
                 bar.close()
 
@@ -208,6 +247,8 @@ class DaySimulation(Iterator[dict]):
         st = self._market(seq)
         inj = self.injector
         inj.begin_due(st)
+        if self.mess is not None:
+            self.mess.begin(st)
         adj = inj.vol_adjustments(st)
         if adj:
             idx = np.fromiter(adj.keys(), np.int64)
@@ -215,7 +256,8 @@ class DaySimulation(Iterator[dict]):
             st.vol[idx] = st.vol[idx] + dv
             st.fair_quoted = st.fair.copy()
             st.fair_quoted[idx] = self._price(st, idx, st.vol[idx])
-            st.width[idx] = model.spread_ticks(st.fair_quoted[idx], self.tick, st.minutes_to_close, self._wide[idx])
+            st.width[idx] = model.spread_ticks(st.fair_quoted[idx], self.tick, st.minutes_to_close, self._wide[idx],
+                                               self.liquidity)
             b, a = model.quote_ticks(st.fair_quoted[idx], st.width[idx], self._noise[idx], self.tick)
             st.bid_t[idx], st.ask_t[idx] = b, a
         st.base_bid_t = st.bid_t.copy()
@@ -228,6 +270,8 @@ class DaySimulation(Iterator[dict]):
         inj.check_collateral(st)
         self._to_prices(st)
         inj.apply_errors(st)
+        if self.mess is not None:
+            self.mess.apply(st)
         clean = inj.end_step(st)
         return self._to_dict(st), clean
 
@@ -245,6 +289,9 @@ class DaySimulation(Iterator[dict]):
         frac = (ts - ses.open).total_seconds() / ses.session_seconds
         atm = self.atm_vol0 * math.exp(self._vol_path(frac))
         skew = self.skew0 * (1.0 + self._skew_path(frac))
+        gap = None if self.mess is None else self.mess.gap
+        if gap is not None:
+            atm, skew = gap.smile(seq, atm, skew)
         boost = self.late_boost * model.late_ramp(mtc)
         if seq > 0:
             z = self._rng_m.standard_normal()
@@ -254,6 +301,8 @@ class DaySimulation(Iterator[dict]):
                 if self.injector.wants_calm(seq):
                     jump = 0.0
             self._spot *= math.exp(-0.5 * atm * atm * self._dt + atm * math.sqrt(self._dt) * z + jump)
+            if gap is not None:
+                self._spot *= gap.spot_factor(seq)
         spot = self._spot
         fwd = spot * math.exp((self.rate - self.dividend_yield) * t)
         df = math.exp(-self.rate * t)
@@ -267,7 +316,7 @@ class DaySimulation(Iterator[dict]):
         self._noise = rho * self._noise + math.sqrt(1 - rho * rho) * rq.standard_normal(n)
         flip = rq.random(n)
         self._wide = np.where(self._wide > 0, (flip >= self._wide_off) * 1.0, (flip < self._wide_on) * 1.0)
-        width = model.spread_ticks(fair, self.tick, mtc, self._wide)
+        width = model.spread_ticks(fair, self.tick, mtc, self._wide, self.liquidity)
         bid_t, ask_t = model.quote_ticks(fair, width, self._noise, self.tick)
         ask_t = np.where((bid_t <= 0) & (fair < 0.5 * self.tick), 1, ask_t)  # worthless: offered at a penny
         # no market-maker bid below a tick of value, but now and then a resting penny bid on a line worth something
@@ -277,21 +326,42 @@ class DaySimulation(Iterator[dict]):
         if penny.any():
             bid_t = np.where(penny, 1, bid_t)
             ask_t = np.where(penny, np.maximum(ask_t, 2), ask_t)
+        if self.liquidity.no_bid_below_ticks > 0:  # thinner markets: no bid on lines worth a tick or two
+            bid_t = np.where(fair < self.liquidity.no_bid_below_ticks * self.tick, 0, bid_t)
         st = Step(seq, ts, t, mtc, spot, fwd, df, atm, vol, fair, fair, width, bid_t, ask_t)
         # expected interval volume: a share peaking at the money, U-shaped through the day
         weight = np.exp(-np.abs(np.log(self.strike / spot)) / 0.004) + 0.02
         weight /= weight.sum()
         per_interval = self.daily_volume * self.session.interval.total_seconds() / ses.session_seconds
         st.mu = per_interval * model.intraday_volume_shape(frac) * weight
+        if self.intensity is not None:
+            st.mu = self._expected_volume(ts, weight)
         st.extra["volume_weight"] = weight
         return st
+
+    def _seconds_since_open(self, ts) -> float:
+        return (ts - self.session.open).total_seconds()
+
+    def _expected_volume(self, ts, weight: np.ndarray) -> np.ndarray:
+        """Expected contracts per line in the interval ending at ``ts``: trade intensity, or the U plus bursts."""
+        ses = self.session
+        secs = ses.interval.total_seconds()
+        t1 = self._seconds_since_open(ts)
+        rate = self.daily_volume / ses.session_seconds
+        if self.flow is not None:
+            share = self.intensity.share(t1 - secs, t1)
+        else:
+            share = secs * model.intraday_volume_shape(t1 / ses.session_seconds)
+            share += self.intensity.bursts_share(t1 - secs, t1)
+        return rate * share * weight
 
     def _sizes_and_volume(self, st: Step) -> None:
         rq, rv = self._rng_q, self._rng_v
         n = self.n
         x = np.abs(np.log(self.strike / st.spot))
         # displayed sizes: lognormal around a moneyness-dependent level, refreshed now and then
-        near = 20.0 + 250.0 * np.exp(-x / 0.006)
+        liq = self.liquidity
+        near = liq.size_far + liq.size_near * np.exp(-x / liq.size_decay)
         redraw = rq.random(n) < self._resize
         if st.seq == 0:
             redraw[:] = True
@@ -310,11 +380,23 @@ class DaySimulation(Iterator[dict]):
         mu = st.mu
         if st.seq == 0:  # the volume done between the open and the first snapshot
             st.interval_volume = np.zeros(n, np.int64)
-            frac = (st.ts - self.session.open).total_seconds() / self.session.session_seconds
-            done = self.daily_volume * model.intraday_volume_share(frac) * st.extra["volume_weight"]
+            weight = st.extra["volume_weight"]
+            t1 = self._seconds_since_open(st.ts)
+            if self.flow is not None:
+                done = self.daily_volume / self.session.session_seconds * self.intensity.share(0.0, t1) * weight
+                if done.sum() > 0:
+                    self._volume = self.flow.draw(done, weight)
+                return
+            frac = t1 / self.session.session_seconds
+            done = self.daily_volume * model.intraday_volume_share(frac) * weight
+            if self.intensity is not None:
+                done = done + self.daily_volume / self.session.session_seconds * self.intensity.bursts_share(0.0, t1) * weight
             if done.sum() > 0:
                 r = self.config.volume_dispersion
                 self._volume = rv.negative_binomial(r, r / (r + done)).astype(np.int64)
+            return
+        if self.flow is not None:
+            st.interval_volume = self.flow.draw(mu, st.extra["volume_weight"])
             return
         r = self.config.volume_dispersion
         st.interval_volume = rv.negative_binomial(r, r / (r + mu)).astype(np.int64)
@@ -348,7 +430,9 @@ class DaySimulation(Iterator[dict]):
             bids[i] = None
         for i in np.flatnonzero(st.no_ask).tolist():
             asks[i] = None
-        lasts = np.round(self._last, 6).tolist()
+        volume = self._volume if st.volume_shown is None else st.volume_shown
+        last = self._last if st.last_shown is None else st.last_shown
+        lasts = np.round(last, 6).tolist()
         rows = [
             {
                 "right": r,
@@ -367,13 +451,16 @@ class DaySimulation(Iterator[dict]):
                 bids,
                 asks,
                 lasts,
-                self._volume.tolist(),
+                volume.tolist(),
                 self.open_interest.tolist(),
                 st.bid_size.tolist(),
                 st.ask_size.tolist(),
             )
         ]
-        return {
+        if st.quote_age_ms is not None:
+            for row, age in zip(rows, st.quote_age_ms.tolist()):
+                row["quote_age_ms"] = age
+        snap = {
             "schema": SNAPSHOT_SCHEMA,
             "underlying": self.underlying,
             "ts": iso_ms(st.ts),
@@ -386,6 +473,9 @@ class DaySimulation(Iterator[dict]):
             "source": "sim",
             "contracts": rows,
         }
+        if self.config.omit_expiry_close:
+            del snap["expiry_close"]
+        return snap
 
 
 def simulate_day(config: SimConfig | None = None, *, progress: bool = False) -> DaySimulation:
