@@ -58,17 +58,21 @@ class DetectorConfig:
     # parity / arbitrage: dollars per contract beyond tradeable bounds
     parity_min_edge: float = 3.0
     arbitrage_min_edge: float = 1.0
-    # volume spike: robust z of interval volume vs the contract's own baseline
-    volume_min_interval: float = 200.0
-    volume_ratio: float = 12.0
-    volume_z: float = 8.0
-    volume_warmup: int = 20
+    # volume spike (rules/volume_spike.py): beyond the line's own flow and the chain's ordinary blocks
+    volume_min_interval: float = 200.0  # contracts in the interval
+    volume_ratio: float = 8.0  # x the line's expected volume for the interval
+    volume_block_multiple: float = 1.25  # x the chain's ordinary block, above the expectation
+    volume_warmup: int = 20  # observations before a line's own baseline stands alone
+    volume_warmup_seconds: float = 300.0  # of the chain's day before any volume alarm
     # spread blowout: vs neighbours and own history
     spread_ratio: float = 3.0
     spread_min_ticks: float = 4.0
     # iv jump: residual change beyond what the spot move explains
     iv_jump_vol_points: float = 2.0
     iv_jump_half_spreads: float = 3.0
+    # smile shift (rules/smile_shift.py): the fitted ATM vol moving this much between two snapshots
+    smile_shift_vol_points: float = 2.0
+    smile_shift_relative: float = 0.10  # ...and this share of its level
     # smile fit
     near_close_minutes: float = 20.0
     # floods (detect/floods.py): one rule flagging this many contracts the same way in one snapshot is one

@@ -19,21 +19,33 @@ def _f(x: Any, fmt: str) -> str:
 
 
 def analytics_table(rows: Iterable[dict[str, Any]], every_minutes: float = 30.0) -> list[str]:
+    """One row every ``every_minutes`` per chain, in time order whatever order the rows came in (a late row is
+    placed, not dropped); chains one after another, each under its name when there are several."""
+    chains: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for a in rows:
+        chains.setdefault((a.get("underlying", ""), a.get("expiry", "")), []).append(a)
     out = [f"{'NY time':>8} {'spot':>8} {'fwd':>8} {'ATM IV':>7} {'exp move':>9} {'RR25':>6} {'GEX $/1%':>14} "
            f"{'zero gamma':>18} {'fit':>6} {'quality':>8}"]
-    last = None
-    for a in rows:
-        ts = parse_iso(a["ts"])
-        if last is not None and (ts - last).total_seconds() < every_minutes * 60:
-            continue
-        last = ts
-        zg = ",".join(f"{z:.1f}" for z in a["gex"]["zero_gamma"][:2]) or "-"
-        out.append(
-            f"{_ny(a['ts']):>8} {a['spot']:>8.2f} {_f(a['forward'], '.2f'):>8} {_f(a['atm_iv'] and a['atm_iv'] * 100, '.1f'):>7} "
-            f"{_f(a['expected_move'], '.2f'):>9} {_f(a['rr25_vol_points'], '+.1f'):>6} {_f(a['gex']['total'], ',.0f'):>14} "
-            f"{zg:>18} {a['fit']['method']:>6} {a['data_quality']['grade']:>8}"
-        )
+    for (underlying, expiry), chain in chains.items():
+        if len(chains) > 1:
+            out.append(f"{underlying} {expiry}")
+        last = None
+        for a in sorted(chain, key=lambda r: parse_iso(r["ts"])):
+            ts = parse_iso(a["ts"])
+            if last is not None and (ts - last).total_seconds() < every_minutes * 60:
+                continue
+            last = ts
+            out.append(_analytics_row(a))
     return out
+
+
+def _analytics_row(a: dict[str, Any]) -> str:
+    zg = ",".join(f"{z:.1f}" for z in a["gex"]["zero_gamma"][:2]) or "-"
+    return (
+        f"{_ny(a['ts']):>8} {a['spot']:>8.2f} {_f(a['forward'], '.2f'):>8} {_f(a['atm_iv'] and a['atm_iv'] * 100, '.1f'):>7} "
+        f"{_f(a['expected_move'], '.2f'):>9} {_f(a['rr25_vol_points'], '+.1f'):>6} {_f(a['gex']['total'], ',.0f'):>14} "
+        f"{zg:>18} {a['fit']['method']:>6} {a['data_quality']['grade']:>8}"
+    )
 
 
 def anomaly_summary(anomalies: list[dict[str, Any]], top: int = 12) -> list[str]:

@@ -35,6 +35,7 @@ from spyglass.detect.state import ContractSeries
 
 @dataclass(frozen=True, slots=True)
 class Freshness:
+    ticked: np.ndarray  # the line's quote changed (or the source says it ticked) since the last snapshot
     frozen: np.ndarray  # not a price in this snapshot: excluded everywhere
     newly_stale: np.ndarray  # frozen long enough to report, and not reported yet in this episode
     age_s: np.ndarray  # seconds since the line's last tick (NaN when unknown)
@@ -79,7 +80,7 @@ def assess(chain: Chain, ts_s: float, dt: float, forward: float, t: float, rate:
         "anchor_ts": np.where(ticked, ts_s - np.where(np.isfinite(age_given), age_given, 0.0), prev["anchor_ts"]),
         "stale": stale,
     }
-    return Freshness(frozen, newly, age, move, updates)
+    return Freshness(ticked, frozen, newly, age, move, updates)
 
 
 def _same(a: np.ndarray, b: np.ndarray) -> np.ndarray:

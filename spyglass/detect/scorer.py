@@ -20,7 +20,16 @@ from spyglass.config import DetectorConfig, underlying_spec
 from spyglass.contract import Anomaly, Snapshot, iso_ms
 from spyglass.detect import floods, freshness, incidents, lifecycle, quality, screen
 from spyglass.detect.finding import Finding
-from spyglass.detect.rules import arbitrage, data_error, iv_jump, mispricing, parity, spread_blowout, volume_spike
+from spyglass.detect.rules import (
+    arbitrage,
+    data_error,
+    iv_jump,
+    mispricing,
+    parity,
+    smile_shift,
+    spread_blowout,
+    volume_spike,
+)
 from spyglass.detect.state import ChainState, ContractSeries
 
 @dataclass(frozen=True, slots=True)
@@ -69,29 +78,41 @@ class Scorer:
         if p.forward.spot_mismatch:
             findings.append(data_error.spot_mismatch(snapshot.spot, p.forward.forward, p.forward.carry,
                                                      p.forward.spot_gap_half_spreads))
+        # a fair value is evidence only where trusted quotes surround the line: not in a wing the spline extrapolates
+        judged = clean & odd.supported
         market: list[Finding] = []
-        market += mispricing.detect(p, clean, cfg)
+        market += mispricing.detect(p, judged, cfg)
         market += parity.detect(p, clean, cfg)
         market += arbitrage.detect(p, clean, cfg)
 
         spread = spread_blowout.spreads(chain, p.two_sided & clean)
-        res_vol, res_price = iv_jump.residuals(p, clean, cfg)
+        res_vol, res_price = iv_jump.residuals(p, judged, cfg)
         updates: dict[str, np.ndarray] = dict(fresh.updates)
+        first_ts = state.first_ts or snapshot.ts
+        block = state.volume_block
+        # a line's volume is news only when the line itself is: it ticked or it traded (a frozen feed freezes
+        # volume too); with quote ages it is as of the line's last tick
+        observed = np.isfinite(chain.volume) & clean & (fresh.ticked | (chain.volume != prev["volume"]))
+        age = chain.quote_age_ms / 1000.0
+        volume_ts = ts_s - np.where(np.isfinite(age) & fresh.ticked, age, 0.0)
         if dt > 0:
-            rate_now, interval = volume_spike.interval_rate(chain, prev, ts_s)
-            rate_now = np.where(clean, rate_now, np.nan)
-            mean, std = volume_spike.baseline(chain, prev, cfg)
-            market += volume_spike.detect(chain, rate_now, interval, mean, std, clean, cfg)
+            rate_now, interval = volume_spike.interval_rate(chain, prev, volume_ts)
+            rate_now = np.where(observed, rate_now, np.nan)
+            mature = (snapshot.ts - first_ts).total_seconds() >= cfg.volume_warmup_seconds
+            spikes, excess = volume_spike.detect(chain, rate_now, interval, volume_spike.baseline(chain, prev, cfg),
+                                                 block, mature, clean, cfg)
+            block = volume_spike.next_block(block, excess, dt, cfg)
+            market += spikes
             market += spread_blowout.detect(chain, spread, prev, clean, spec.tick, cfg)
             if not p.forward.spot_mismatch:
                 market += iv_jump.detect(p, res_vol, res_price, prev, snapshot.spot - state.last_spot, cfg)
+                market += smile_shift.detect(p, state.smile, snapshot.spot - state.last_spot, cfg)
             updates |= volume_spike.update(prev, rate_now, interval, cfg)
             updates |= spread_blowout.update(prev, spread, dt)
         else:
             updates |= spread_blowout.update(prev, spread, 1.0)
-        seen_volume = np.isfinite(chain.volume) & clean
-        updates["volume"] = np.where(seen_volume, chain.volume, prev["volume"])
-        updates["volume_ts"] = np.where(seen_volume, ts_s, prev["volume_ts"])
+        updates["volume"] = np.where(observed, chain.volume, prev["volume"])
+        updates["volume_ts"] = np.where(observed, volume_ts, prev["volume_ts"])
         updates["residual_vol"] = res_vol
         updates["residual_price"] = res_price
         updates["was_two_sided"] = np.where(p.two_sided, 1.0, 0.0)
@@ -106,7 +127,8 @@ class Scorer:
         analytics = summarize(p, _exposure(p), dq)
         new_state = state.evolve(
             last_ts=snapshot.ts, last_seq=snapshot.seq, last_digest=digest, last_spot=snapshot.spot,
-            snapshots=state.snapshots + 1, series=series, active=active, smile=p.fit.prior(),
+            snapshots=state.snapshots + 1, series=series, active=active, smile=p.fit.prior(), first_ts=first_ts,
+            volume_block=block,
         )
         return ScoreResult(anomalies, analytics, new_state, True)
 

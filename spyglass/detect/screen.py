@@ -38,20 +38,29 @@ MIN_TICKS = 5.0
 
 @njit(cache=True)
 def smile_neighbours(strike, is_call, iv, half, forward):
-    """Per line, the median out-of-the-money vol and half-spread of the two strikes either side of its strike
-    (at least three of the four for the vol). Out of the money only: in-the-money vols are noise, and by parity
-    a call and a put at one strike share a vol, so the smile is read from calls above the forward and puts
-    below it. NaN in ``iv`` marks a line that may not serve as a neighbour."""
+    """Per line: the median out-of-the-money vol and half-spread of the two strikes either side of its strike
+    (at least three of the four for the vol), and whether the smile is *supported* there: a usable
+    out-of-the-money quote at the strike itself, or within two strikes on each side (an interpolation, not a
+    wing the spline extrapolates). Out of the money only: in-the-money vols are noise, and by parity a call and
+    a put at one strike share a vol, so the smile is read from calls above the forward and puts below it. NaN
+    in ``iv`` marks a line that may not serve as a neighbour."""
     strikes = np.unique(strike)
+    m = strikes.shape[0]
     at = np.searchsorted(strikes, strike)
-    per_iv = np.full(strikes.shape[0], np.nan)
-    per_half = np.full(strikes.shape[0], np.nan)
+    per_iv = np.full(m, np.nan)
+    per_half = np.full(m, np.nan)
     for i in range(strike.shape[0]):
         otm = strike[i] >= forward if is_call[i] else strike[i] <= forward
         if otm and iv[i] == iv[i]:  # at the forward both may be out of the money: either serves
             per_iv[at[i]] = iv[i]
             per_half[at[i]] = half[i]
-    return window_median(per_iv, 2, False, 3)[at], window_median(per_half, 2, False, 1)[at]
+    quoted = per_iv == per_iv
+    supported = np.zeros(m, dtype=np.bool_)
+    for j in range(m):
+        left = (j >= 1 and quoted[j - 1]) or (j >= 2 and quoted[j - 2])
+        right = (j + 1 < m and quoted[j + 1]) or (j + 2 < m and quoted[j + 2])
+        supported[j] = quoted[j] or (left and right)
+    return window_median(per_iv, 2, False, 3)[at], window_median(per_half, 2, False, 1)[at], supported[at]
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +69,7 @@ class Screen:
     neighbour_fair: np.ndarray  # what the neighbours' vols say the line is worth (NaN: too few neighbours)
     neighbour_iv: np.ndarray
     side: np.ndarray  # "bid" or "ask": the side that is off, where outlier
+    supported: np.ndarray  # trusted quotes around the line's strike: a fair value there is evidence
 
 
 def screen(chain: Chain, forward: float, t: float, rate: float, excluded: np.ndarray, last_fit_vol: np.ndarray,
@@ -72,16 +82,17 @@ def screen(chain: Chain, forward: float, t: float, rate: float, excluded: np.nda
         two = np.isfinite(bid) & np.isfinite(ask) & (bid > 0) & (ask >= bid)
         has_bid, has_ask = np.isfinite(bid) & (bid > 0), np.isfinite(ask) & (ask > 0)
     if t <= 0 or not two.any():
-        return Screen(np.zeros(n, dtype=np.bool_), np.full(n, np.nan), np.full(n, np.nan), np.full(n, "", dtype=object))
+        none = np.zeros(n, dtype=np.bool_)
+        return Screen(none, np.full(n, np.nan), np.full(n, np.nan), np.full(n, "", dtype=object), none)
     mid = np.where(two, 0.5 * (bid + ask), np.nan)
     f3, k3, c3 = np.full(3 * n, forward), np.tile(chain.strike, 3), np.tile(chain.is_call, 3)
     ivs = implied_vol(np.concatenate((mid, np.where(has_bid, bid, np.nan), np.where(has_ask, ask, np.nan))), f3, k3,
                       np.full(3 * n, t), np.full(3 * n, rate), c3)
     iv, bid_iv, ask_iv = ivs[:n], ivs[n:2 * n], ivs[2 * n:]
     usable = two & ~excluded & np.isfinite(iv)
-    nb_iv, nb_half = smile_neighbours(chain.strike, chain.is_call, np.where(usable, iv, np.nan), 0.5 * (ask - bid),
-                                      forward)
-    nb_iv = np.where(np.isfinite(nb_iv), nb_iv, last_fit_vol)
+    nb_iv, nb_half, supported = smile_neighbours(chain.strike, chain.is_call, np.where(usable, iv, np.nan),
+                                                 0.5 * (ask - bid), forward)
+    nb_iv = np.where(np.isfinite(nb_iv), nb_iv, np.where(supported, last_fit_vol, np.nan))
     nb_half = np.where(np.isfinite(nb_half), np.fmax(nb_half, 0.5 * tick), 0.5 * tick)
     known = np.isfinite(nb_iv)
     fair = black_price(np.full(n, forward), chain.strike, np.full(n, t), np.full(n, rate), np.where(known, nb_iv, 0.2),
@@ -95,4 +106,4 @@ def screen(chain: Chain, forward: float, t: float, rate: float, excluded: np.nda
         cheap = has_ask & (fair - ask > far) & ((ask * r < fair) | (vol_ok & (nb_iv - ask_iv > v)))
     out = (rich | cheap) & ~excluded & known
     side = np.where(rich, "bid", "ask").astype(object)
-    return Screen(out, fair, nb_iv, side)
+    return Screen(out, fair, nb_iv, side, supported)

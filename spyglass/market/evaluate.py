@@ -306,15 +306,15 @@ class _Label:
 def _matches(ev: Event, lb: _Label, as_type: str, window: timedelta) -> bool:
     if as_type not in (ev.types or (ev.type,)):
         return False
-    if lb.right is not None and as_type != "parity" and ev.right != lb.right:
+    if lb.right is not None and as_type != "parity" and ev.right != lb.right and not ev.contracts:
         return False
-    if lb.raw.get("subtype") == "smile_shift" and ev.strike is not None:
-        return False  # a chain event is matched by a chain-level finding, not by one line
+    if lb.raw.get("subtype") == "smile_shift" and as_type == lb.type and ev.strike is not None:
+        return False  # a chain event is detected by a chain-level finding, not by one line (lines may be excused)
     if lb.strike is not None:
         if ev.strike is None:  # a chain-level finding (a flood) names the lines it stands for
-            return any(c in ev.contracts for c in _names(lb, as_type))
-        tol = lb.strike_step * (1 + 1e-6) if as_type == "arbitrage" else 1e-6
-        if abs(ev.strike - lb.strike) > tol:
+            if not any(c in ev.contracts for c in _names(lb, as_type)):
+                return False
+        elif abs(ev.strike - lb.strike) > (lb.strike_step * (1 + 1e-6) if as_type == "arbitrage" else 1e-6):
             return False
     if not _same_chain(ev, lb):
         return False

@@ -177,6 +177,9 @@ class Parity(Injection):
             self.detail["violation_per_share"] = gap * tick
 
 
+PLAUSIBLE_MULTIPLE = 2.0
+
+
 class Arbitrage(Injection):
     """A vertical (monotonicity) or butterfly (convexity) violation at tradeable prices."""
 
@@ -199,10 +202,15 @@ class Arbitrage(Injection):
             legs = [base + j, base + j - 1, base + j + 1]
         else:
             step = 1 if is_call else -1  # raise the cheaper neighbour above the dearer one's ask
+            # a violation a market maker could plausibly quote: the raised line stays within PLAUSIBLE_MULTIPLE of
+            # its value (further off it is a bad print, which the screen rightly calls a data error)
+            raised = (st.ask_t[base : base + nk] + ctx.edge_ticks + 1) * ctx.tick
+            fair = st.fair[base : base + nk]
             js = [
                 j
                 for j in range(nk)
                 if 0 <= j + step < nk and two[j] and two[j + step] and 0.05 <= delta[j + step] <= 0.45
+                and raised[j] <= PLAUSIBLE_MULTIPLE * fair[j + step]
             ]
             if not js:
                 return None

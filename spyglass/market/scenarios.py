@@ -30,6 +30,9 @@ from spyglass.market.conditions import (
 from spyglass.market.config import DEFAULT_RATES, InjectionConfig, SimConfig
 
 DEFAULT_DATE = date(2026, 11, 24)
+# with trade-like volume, an ordinary block is 100-500 lots in one print: an injected volume spike is at least
+# twice the largest, so it is unusual volume and not one more block (smaller ones: the small_edges scenario)
+USUAL = InjectionConfig(volume_spike_min=1000)
 EARLY_CLOSE_DATE = date(2026, 11, 27)  # the day after Thanksgiving: 13:00 close
 OFF = InjectionConfig(enabled=False)
 
@@ -63,7 +66,8 @@ def _small_edges() -> dict:
 
 
 def _messy() -> dict:
-    return dict(start="09:30", end="12:30", interval_s=2.0, injection=InjectionConfig(rates=dict(DEFAULT_RATES)),
+    return dict(start="09:30", end="12:30", interval_s=2.0,
+                injection=dataclasses.replace(USUAL, rates=dict(DEFAULT_RATES)),
                 stale_blocks=StaleBlocks(rate_per_hour=3.0, deep_share=0.3), fat_fingers=FatFingers(),
                 gap=Gap(at=time(11, 0)), **natural())
 
@@ -92,9 +96,10 @@ SCENARIOS: dict[str, Scenario] = {
                  lambda: _gap(True)),
         Scenario("gap_twin", "the gap day's seed without the gap", lambda: _gap(False), False),
         Scenario("early_close", "the 13:00 close after Thanksgiving, expiry_close omitted, usual injections",
-                 lambda: dict(interval_s=2.0, omit_expiry_close=True, **natural()), True, EARLY_CLOSE_DATE),
+                 lambda: dict(interval_s=2.0, omit_expiry_close=True, injection=USUAL, **natural()), True,
+                 EARLY_CLOSE_DATE),
         Scenario("qqq", "a QQQ day with its own liquidity, usual injections",
-                 lambda: dict(underlying="QQQ", own_liquidity=True, interval_s=2.0, **natural())),
+                 lambda: dict(underlying="QQQ", own_liquidity=True, interval_s=2.0, injection=USUAL, **natural())),
         Scenario("session_start", "09:30-10:00: the opening burst, first snapshot a few seconds in",
                  lambda: dict(start="09:30", end="10:00", interval_s=2.0, injection=OFF, **natural()), False),
         Scenario("messy", "09:30-12:30: everything at once (stale, fat fingers, a gap at 11:00) "

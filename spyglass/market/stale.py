@@ -8,9 +8,12 @@ trades go on; the feed does not say). The first fresh snapshot after it
 carries the volume done meanwhile.
 
 Each frozen line is labelled data_error/stale_quote with ``material_from``:
-the first snapshot at which the true fair value lies outside the frozen quote
-widened by its half-spread, ``[bid - h, ask + h]`` (a missing bid counts as 0).
-Null means nobody could have seen the freeze in the prices.
+the first snapshot at which the true fair value has left the frozen quote by
+what the documented rule (docs/detectors.md, quote freshness) calls a stale
+price: more than ``STALE_HALF_SPREADS`` half-spreads h (at least half a tick)
+plus a tick from the frozen mid, on a two-sided quote whose mid is at least
+``MIN_PRICE`` (a penny quote is not a price that can go stale). Null means
+nothing in the prices could show the freeze.
 """
 
 from __future__ import annotations
@@ -30,14 +33,18 @@ if TYPE_CHECKING:
 
 _TRIES = 6
 _EPS = 1e-9
+STALE_HALF_SPREADS = 2.0  # the documented freshness rule (DetectorConfig.stale_half_spreads)
+MIN_PRICE = 0.05  # ...judged only above the penny level (DetectorConfig.min_price)
 
 
-def material_band(bid: np.ndarray, ask: np.ndarray, no_bid: np.ndarray, no_ask: np.ndarray):
-    """``[bid - h, ask + h]`` with h the half-spread of the frozen quote; a missing bid is 0, a missing ask no bound."""
-    b = np.where(no_bid, 0.0, bid)
-    a = np.where(no_ask, np.inf, ask)
-    h = np.where(no_ask, 0.0, (a - b) / 2.0)
-    return b - h, a + h
+def material_band(bid: np.ndarray, ask: np.ndarray, no_bid: np.ndarray, no_ask: np.ndarray, tick: float):
+    """The fair values a frozen quote still stands for: its mid +- (2 h + a tick), h its half-spread (at least half
+    a tick); unbounded for a one-sided or penny quote, which the rule does not judge."""
+    mid = (bid + ask) / 2.0
+    h = np.fmax((ask - bid) / 2.0, tick / 2.0)
+    reach = STALE_HALF_SPREADS * h + tick
+    judged = ~no_bid & ~no_ask & (mid >= MIN_PRICE - _EPS)
+    return np.where(judged, mid - reach, -np.inf), np.where(judged, mid + reach, np.inf)
 
 
 def outside(fair: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
@@ -119,7 +126,7 @@ class StaleQuotes:
         frozen = before.subset(lines)
         if np.isnan(frozen.bid).any() or np.isnan(frozen.ask).any():
             return False
-        band_lo, band_hi = material_band(frozen.bid, frozen.ask, frozen.no_bid, frozen.no_ask)
+        band_lo, band_hi = material_band(frozen.bid, frozen.ask, frozen.no_bid, frozen.no_ask, sim.tick)
         s = st.seq
         last = sim.session.n_snapshots - 1
         lo_n, hi_n = (n_snap(x, self.iv) for x in cfg.duration_s)

@@ -51,8 +51,10 @@ def detect(p: PricedChain, clean: np.ndarray, cfg: DetectorConfig) -> list[Findi
         mkt_iv = float(p.bid_iv[i] if is_rich else p.ask_iv[i])
         fit_iv = float(p.fitted_iv[i])
         if p.near_close or not math.isfinite(mkt_iv):
-            how = (f"{'bid' if is_rich else 'ask'} {quote:.2f} vs fair {p.fair[i]:.2f} "
-                   f"(price-space fit: IV is unreliable {p.minutes_to_close:.0f} min before the close)")
+            why = (f"price-space fit: IV is unreliable {p.minutes_to_close:.0f} min before the close" if p.near_close
+                   else "a one-sided quote has no implied vol" if not p.two_sided[i]
+                   else "the quote has no implied vol: outside what the option can be worth")
+            how = f"{'bid' if is_rich else 'ask'} {quote:.2f} vs fair {p.fair[i]:.2f} ({why})"
         else:
             how = (f"IV {abs(mkt_iv - fit_iv) * 100:.1f} vol pts {'above' if is_rich else 'below'} the fitted smile "
                    f"({mkt_iv * 100:.1f} vs {fit_iv * 100:.1f})")

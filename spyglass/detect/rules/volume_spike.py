@@ -1,17 +1,30 @@
-"""volume_spike: interval volume far above the contract's own baseline.
+"""volume_spike: a line trading far more than its own flow and the chain's ordinary blocks explain.
 
-Interval volume is the difference of cumulative volume between consecutive
-snapshots, turned into a rate per second so that irregular spacing is fair.
-The baseline is an exponentially weighted mean and variance of that rate per
-contract (time constant ``VOLUME_TAU`` seconds), fed with winsorised values so
-a spike does not become its own baseline. Until a contract has
-``volume_warmup`` observations its baseline borrows from nearby strikes of
-the same right. The first snapshot of a day has no interval and never spikes.
+Interval volume is the difference of cumulative volume since the line's
+volume was last seen, so irregular spacing and lines left out for a while
+(stale, bad) are fair. Three baselines must all be beaten:
 
-Fires when the interval volume is at least ``volume_min_interval`` contracts,
-at least ``volume_ratio`` x the baseline rate, and ``volume_z`` EW standard
-deviations above it. Score: the ratio. Severity: ratio >= 50 high, >= 25
-medium. Volume on IBKR is aggregated: this says "unusual volume", not "sweep".
+- **the line's own flow**: an exponentially weighted rate per second
+  (``VOLUME_TAU`` seconds, fed winsorised so a spike does not become its own
+  baseline), times the interval. It follows the time of day by itself: the
+  heavy open, the quiet lunch, the busy close. Until a line has
+  ``volume_warmup`` observations it borrows the busiest of its own rate and
+  the median rate of nearby strikes of the same right;
+- **the chain's ordinary block**: 0DTE lines print blocks of a few hundred
+  contracts every few minutes somewhere in the chain (one print, not a
+  story). The chain remembers the largest excess over expectation any line
+  showed, as a maximum decaying with a half-life of ``BLOCK_HALF_LIFE``
+  seconds, which one snapshot can at most double (``BLOCK_GROWTH``), so a
+  spike cannot teach the chain to expect spikes. A spike must exceed its own
+  expectation by ``volume_block_multiple`` times that;
+- **maturity**: nothing fires in the first ``volume_warmup_seconds`` of a
+  chain's day (the opening burst arrives before any baseline exists), nor on
+  a line with no baseline of its own or its neighbours'.
+
+Fires when the interval volume is at least ``volume_min_interval`` contracts
+and ``volume_ratio`` x the expectation and beyond the block allowance. Score:
+the ratio. Severity: ratio >= 50 high, >= 25 medium. Volume on IBKR is
+aggregated: this says "unusual volume", not "sweep".
 """
 
 from __future__ import annotations
@@ -21,19 +34,21 @@ import math
 import numpy as np
 
 from spyglass.analytics.nan import nz
-from spyglass.contract import Chain
 from spyglass.config import DetectorConfig
-from spyglass.detect.neighbours import neighbour_median
+from spyglass.contract import Chain
 from spyglass.detect.finding import Finding, contract_label, r4, severity_from
+from spyglass.detect.neighbours import neighbour_median
 from spyglass.detect.state import ContractSeries
 
 VOLUME_TAU = 300.0
-RATE_FLOOR = 0.05  # contracts per second: quiet contracts are not infinitely sensitive
+BLOCK_HALF_LIFE = 7200.0
+BLOCK_GROWTH = 2.0
+RATE_FLOOR = 0.01  # contracts per second: a line that never trades is not infinitely sensitive
 
 
-def interval_rate(chain: Chain, prev: ContractSeries, ts_s: float) -> tuple[np.ndarray, np.ndarray]:
-    """(volume per second, seconds) since each line's volume was last seen: a line that was frozen or bad
-    for a while measures its rate over the whole gap, not over the last interval."""
+def interval_rate(chain: Chain, prev: ContractSeries, ts_s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(volume per second, seconds) since each line's volume was last seen, to ``ts_s`` (per line, epoch s): a
+    line that was frozen or bad for a while measures its rate over the whole gap, not over the last interval."""
     with np.errstate(invalid="ignore"):
         inc = chain.volume - prev["volume"]
         interval = ts_s - prev["volume_ts"]
@@ -41,40 +56,54 @@ def interval_rate(chain: Chain, prev: ContractSeries, ts_s: float) -> tuple[np.n
         return np.where(ok, inc / np.where(ok, interval, 1.0), np.nan), np.where(ok, interval, np.nan)
 
 
-def baseline(chain: Chain, prev: ContractSeries, cfg: DetectorConfig) -> tuple[np.ndarray, np.ndarray]:
-    """(mean rate, std) per contract; warm-up contracts borrow the neighbourhood median."""
-    mean = prev["rate_mean"].copy()
-    std = np.sqrt(np.fmax(prev["rate_var"], 0.0))
+def baseline(chain: Chain, prev: ContractSeries, cfg: DetectorConfig) -> np.ndarray:
+    """Expected rate per second per line (NaN: no baseline yet); warm-up lines borrow from their neighbours."""
+    mean = prev["rate_mean"]
+    known = prev["rate_obs"] >= 1
     cold = ~(prev["rate_obs"] >= cfg.volume_warmup)
     if cold.any():
-        neighbour = nz(neighbour_median(chain, np.where(prev["rate_obs"] >= 1, mean, np.nan), 3, True))
-        mean = np.where(cold, np.fmax(nz(mean), neighbour), mean)
-        std = np.where(cold, np.fmax(nz(std), mean), std)
-    return np.fmax(nz(mean), RATE_FLOOR), np.fmax(nz(std), RATE_FLOOR)
+        near = neighbour_median(chain, np.where(known, mean, np.nan), 3, True)
+        mean = np.where(cold, np.fmax(np.where(known, mean, np.nan), near), mean)
+    return np.where(np.isfinite(mean), np.fmax(mean, RATE_FLOOR), np.nan)
 
 
-def detect(chain: Chain, rate: np.ndarray, dt: np.ndarray, mean: np.ndarray, std: np.ndarray, clean: np.ndarray,
-           cfg: DetectorConfig) -> list[Finding]:
+def detect(chain: Chain, rate: np.ndarray, dt: np.ndarray, mean: np.ndarray, block: float, mature: bool,
+           clean: np.ndarray, cfg: DetectorConfig) -> tuple[list[Finding], np.ndarray]:
+    """(findings, each line's excess over expectation in contracts: what teaches the block size)."""
     with np.errstate(invalid="ignore"):
         inc = rate * dt
+        expected = mean * dt
+        excess = np.where(clean & np.isfinite(expected), inc - expected, np.nan)
         ratio = rate / mean
-        z = (rate - mean) / std
-        hit = clean & (inc >= cfg.volume_min_interval) & (ratio >= cfg.volume_ratio) & (z >= cfg.volume_z)
+        hit = (clean & (inc >= cfg.volume_min_interval) & (ratio >= cfg.volume_ratio)
+               & (excess >= cfg.volume_block_multiple * block))
+    if not mature:
+        return [], excess
     out = []
     for i in np.flatnonzero(hit):
         name = contract_label(bool(chain.is_call[i]), float(chain.strike[i]))
         oi = chain.open_interest[i]
         oi_txt = f"; open interest {oi:,.0f} (last night's)" if math.isfinite(oi) else ""
         summary = (f"{name}: {inc[i]:,.0f} contracts traded in {dt[i]:.0f} s, {ratio[i]:.0f}x its usual "
-                   f"{mean[i] * dt[i]:,.1f} per {dt[i]:.0f} s ({z[i]:.0f} sd){oi_txt}")
+                   f"{expected[i]:,.1f} per {dt[i]:.0f} s and beyond the chain's ordinary {block:,.0f}-lot "
+                   f"blocks{oi_txt}")
         out.append(Finding(
             "volume_spike", "C" if chain.is_call[i] else "P", float(chain.strike[i]), float(ratio[i]),
-            severity_from(float(ratio[i]), 25.0, 50.0), "volume_spike.rate_vs_baseline", summary,
+            severity_from(float(ratio[i]), 25.0, 50.0), "volume_spike.beyond_flow_and_blocks", summary,
             numbers={"interval_volume": r4(inc[i]), "interval_seconds": r4(dt[i]), "baseline_per_second": r4(mean[i]),
-                     "ratio": r4(ratio[i]), "z": r4(z[i]), "cumulative_volume": r4(chain.volume[i]),
+                     "ratio": r4(ratio[i]), "ordinary_block": r4(block), "cumulative_volume": r4(chain.volume[i]),
                      "open_interest": r4(oi)},
         ))
-    return out
+    return out, excess
+
+
+def next_block(block: float, excess: np.ndarray, dt: float, cfg: DetectorConfig) -> float:
+    """The chain's ordinary block after this snapshot: a decaying maximum that one snapshot can at most double."""
+    decayed = block * 0.5 ** (dt / BLOCK_HALF_LIFE)
+    if not np.isfinite(excess).any():
+        return decayed
+    ceiling = BLOCK_GROWTH * max(block, cfg.volume_min_interval)
+    return max(decayed, min(float(np.nanmax(excess)), ceiling))
 
 
 def update(prev: ContractSeries, rate: np.ndarray, dt: np.ndarray, cfg: DetectorConfig) -> dict[str, np.ndarray]:

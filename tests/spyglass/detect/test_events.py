@@ -7,11 +7,12 @@ import numpy as np
 from spyglass.contract import Anomaly
 from spyglass.session import ScoringSession
 from tests.spyglass.chainkit import T0, ChainKit
+from tests.spyglass.detect.test_rules import QUICK
 from tests.spyglass.test_contract import ANOMALY_VALIDATOR
 
 
-def run(kit, seconds, events):
-    session = ScoringSession()
+def run(kit, seconds, events, session=None):
+    session = session or ScoringSession()
     found = []
     for snap in kit.stream(T0, seconds, events):
         found += session.feed(snap).anomalies
@@ -51,7 +52,7 @@ def test_a_rich_call_is_one_incident_with_its_parity_and_arbitrage_facets():
 def test_a_single_finding_has_no_facets_and_its_json_is_unchanged():
     kit = ChainKit()
     i = kit.index("C", 600)
-    found = run(kit, 60, {45: {"volume_add": {i: 3000}}})
+    found = run(kit, 60, {45: {"volume_add": {i: 3000}}}, ScoringSession(QUICK))
     assert [a.type for a in found] == ["volume_spike"]
     assert "facets" not in found[0].to_dict() and found[0].facets == ()
 

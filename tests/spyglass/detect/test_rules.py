@@ -7,8 +7,11 @@ from datetime import timedelta
 import numpy as np
 import pytest
 
+from spyglass.config import DetectorConfig
 from spyglass.session import ScoringSession
 from tests.spyglass.chainkit import T0, ChainKit
+
+QUICK = DetectorConfig(volume_warmup_seconds=20)  # volume baselines mature in 20 s instead of 5 minutes
 
 
 def run(kit: ChainKit, seconds: int, events=None, drift: float = 0.0, session: ScoringSession | None = None):
@@ -135,7 +138,7 @@ def test_no_arbitrage_in_a_chain_quoted_around_fair():
 def test_volume_spike_against_the_contracts_own_baseline():
     kit = ChainKit()
     i = kit.index("C", 600)
-    found = run(kit, 60, {45: {"volume_add": {i: 2500}}})
+    found = run(kit, 60, {45: {"volume_add": {i: 2500}}}, session=ScoringSession(QUICK))
     hits = of(found, "volume_spike")
     assert [(a.right, a.strike) for a in hits] == [("C", 600.0)]
     assert hits[0].evidence["interval_volume"] >= 2500 and hits[0].evidence["ratio"] > 12
@@ -144,8 +147,29 @@ def test_volume_spike_against_the_contracts_own_baseline():
 def test_first_snapshot_of_the_day_is_never_a_spike_and_busy_contracts_need_more():
     kit = ChainKit()
     kit.volume[:] = 50_000  # big cumulative volume already at the first snapshot
-    found = run(kit, 40, {30: {"volume_add": {kit.index("C", 600): 60}}})
+    found = run(kit, 40, {30: {"volume_add": {kit.index("C", 600): 60}}}, session=ScoringSession(QUICK))
     assert of(found, "volume_spike") == []
+
+
+def test_the_opening_burst_raises_nothing_before_the_baselines_mature():
+    kit = ChainKit()
+    busy = {i: 400 for i in range(0, kit.n, 3)}  # every third line prints a few hundred lots each second
+    found = run(kit, 30, {s: {"volume_add": busy} for s in range(1, 30)})
+    assert of(found, "volume_spike") == []
+
+
+def test_an_ordinary_block_is_not_a_spike_but_far_beyond_the_chains_blocks_is():
+    kit = ChainKit()
+    lines = [kit.index("C", k) for k in range(596, 606)] + [kit.index("P", k) for k in range(594, 604)]
+    # blocks of 300-360 lots somewhere in the chain every 9 s from the start of the day
+    events = {s: {"volume_add": {lines[s % len(lines)]: 300 + 10 * (s % 7)}} for s in range(5, 200, 9)}
+    i = kit.index("P", 598)
+    events[205] = {"volume_add": {i: 320}}  # one more block of the usual size
+    events[215] = {"volume_add": {i: 1500}}  # five times the chain's blocks
+    found = run(kit, 220, events, session=ScoringSession(QUICK))
+    hits = of(found, "volume_spike")
+    assert [(a.ts.second + 60 * (a.ts.minute - T0.minute), a.strike) for a in hits] == [(215, 598.0)]
+    assert hits[0].evidence["ordinary_block"] >= 300 and "ordinary" in hits[0].evidence["summary"]
 
 
 def test_spread_blowout_vs_neighbours_and_history():
@@ -293,3 +317,17 @@ def test_a_jump_through_the_smile_to_the_other_side_is_a_new_event():
     assert jumps == [("up", "new"), ("down", "new")]
 
 
+
+
+def test_a_one_sided_mispricing_says_why_it_has_no_vol_hours_before_the_close():
+    kit = ChainKit()
+    i = kit.index("C", 601)
+
+    def one_sided(q, k, call, fair):
+        q["bid"][i] = np.nan
+        q["ask"][i] = round(fair[i] - 0.12, 2)
+
+    found = run(kit, 6, {s: {"mutate": one_sided} for s in range(3, 6)})
+    (a,) = [a for a in of(found, "mispricing") if a.strike == 601.0]
+    assert "one-sided quote has no implied vol" in a.evidence["summary"]
+    assert "before the close" not in a.evidence["summary"]  # four hours out: not the near-close wording

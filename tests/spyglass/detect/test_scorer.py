@@ -12,7 +12,7 @@ from spyglass.detect.scorer import Scorer
 from spyglass.detect.state import ChainState
 from spyglass.session import ScoringSession
 from tests.spyglass.chainkit import CLOSE, T0, ChainKit
-from tests.spyglass.detect.test_rules import shift
+from tests.spyglass.detect.test_rules import QUICK, shift
 
 
 def events(kit):
@@ -65,9 +65,9 @@ def test_scoring_twice_gives_identical_ids():
 def test_state_saved_to_json_between_every_snapshot_changes_nothing():
     """The Functions app keeps state outside the process; the round trip must be lossless."""
     kit_a, kit_b = ChainKit(seed=9), ChainKit(seed=9)
-    session = ScoringSession()
+    session = ScoringSession(QUICK)
     in_memory = [a.to_dict() for s in kit_a.stream(T0, 45, events(kit_a)) for a in session.feed(s).anomalies]
-    scorer, state, persisted = Scorer(), None, []
+    scorer, state, persisted = Scorer(QUICK), None, []
     for snap in kit_b.stream(T0, 45, events(kit_b)):
         result = scorer.score(snap, state)
         persisted += [a.to_dict() for a in result.anomalies]

@@ -131,7 +131,7 @@ def test_material_from_against_the_true_quotes(stale_pair):
         key = (lb["right"], lb["strike"])
         d = lb["detail"]
         lo, hi = material_band(np.array([d["frozen_bid"] or 0.0]), np.array([d["frozen_ask"]]),
-                               np.array([d["frozen_bid"] is None]), np.array([False]))
+                               np.array([d["frozen_bid"] is None]), np.array([False]), 0.01)
         lo, hi = float(lo[0]), float(hi[0])
         end = at[d["material_from"]] if d["material_from"] else at[lb["end"]] + 1
         for i in range(at[lb["start"]], end):
@@ -145,9 +145,10 @@ def test_material_from_against_the_true_quotes(stale_pair):
 
 
 def test_material_band_by_hand():
-    lo, hi = material_band(np.array([1.00, 0.0]), np.array([1.04, 0.02]), np.array([False, True]),
-                           np.array([False, False]))
-    assert lo.tolist() == pytest.approx([0.98, -0.01]) and hi.tolist() == pytest.approx([1.06, 0.03])
+    lo, hi = material_band(np.array([1.00, 0.0, 0.03]), np.array([1.04, 0.02, 0.04]), np.array([False, True, False]),
+                           np.array([False, False, False]), 0.01)
+    # mid 1.02, half-spread 0.02: two half-spreads and a tick either side; one-sided and penny quotes never
+    assert lo.tolist() == pytest.approx([0.97, -np.inf, -np.inf]) and hi.tolist() == pytest.approx([1.07, np.inf, np.inf])
     assert first_material([1.02, 1.05, 1.06, 1.061, 0.9], 0.98, 1.06) == 3  # 1.06 is on the edge: not yet
     assert first_material([1.0, 0.979], 0.98, 1.06) == 1
     assert first_material([1.0, 1.01], 0.98, 1.06) is None
