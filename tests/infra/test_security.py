@@ -20,7 +20,7 @@ def test_infra_names_are_the_apps_names():
     app = Settings()
     assert n.SNAPSHOT_QUEUE == SNAPSHOT_QUEUE
     assert n.TABLES == {"ANOMALIES_TABLE": app.anomalies_table, "CHAINSTATE_TABLE": app.chainstate_table,
-                        "SIGNALS_TABLE": app.signals_table}
+                        "SIGNALS_TABLE": app.signals_table, "FAILURES_TABLE": app.failures_table}
     assert n.CLAIM_CHECK_CONTAINER == app.claim_container
     assert n.STORAGE_SETTING == app.storage_setting
     assert (n.SIGNALR_SETTING, n.SIGNALR_HUB) == (SIGNALR_SETTING, HUB)
