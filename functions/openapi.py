@@ -2,7 +2,7 @@
 
 OpenAPI 3.1 uses JSON Schema 2020-12, so ``docs/schemas/anomaly-1.schema.json``
 is embedded as is; tests validate real responses against this document, and Schemathesis
-checks the API against it (tests/stack/test_schemathesis.py). Every rule params.py applies to
+checks the API against it (tests/stack/test_api_on_stack.py). Every rule params.py applies to
 a single parameter is stated here (patterns, ranges, lengths, no empty values); the rules
 between two parameters cannot be, and are listed in the descriptions.
 """
