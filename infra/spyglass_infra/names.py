@@ -14,3 +14,4 @@ SIGNALR_SETTING = "AzureSignalRConnectionString"  # connection_string_setting of
 SIGNALR_HUB = "spyglass"
 QUEUE_LAG_METRIC = "spyglass.queue_lag_s"  # recorded once per ingested snapshot (functions/telemetry.py)
 API_AUTH_SETTING = "API_AUTH_LEVEL"  # functions/settings.py: who may call the data routes
+API_TOKEN_SETTING = "API_TOKEN_KEY"  # functions/tokens.py: the key that signs continuation tokens
