@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from itertools import islice
 
 import azure.functions as func
@@ -33,6 +33,7 @@ from spyglass.contract import iso_ms
 bp = func.Blueprint()
 log = logging.getLogger("spyglass.api")
 _ID = re.compile(r"^[0-9a-f]{24}$")
+_CHAIN = re.compile(r"([A-Z][A-Z0-9.]{0,9})-(\d{4})(\d\d)(\d\d)")  # a chain state's PartitionKey
 MAX_CHAINS = 1000  # chain states read by /chains: far more than underlyings x expiries kept
 
 
@@ -59,14 +60,13 @@ def list_chains(req: func.HttpRequest) -> func.HttpResponse:
         "RowKey eq @row", parameters={"row": STATE_ROW}, select=["PartitionKey", "last_ts"])
     newest: dict[str, tuple[datetime, str]] = {}
     for e in islice(states, MAX_CHAINS):
-        underlying, _, day = e["PartitionKey"].rpartition("-")
+        chain = _CHAIN.fullmatch(e["PartitionKey"])
         ts = e.get("last_ts")
-        if ts is not None and (underlying not in newest or ts > newest[underlying][0]):
-            newest[underlying] = (ts, day)
+        if chain and isinstance(ts, datetime) and (chain[1] not in newest or ts > newest[chain[1]][0]):
+            newest[chain[1]] = (ts, f"{chain[2]}-{chain[3]}-{chain[4]}")
     now = _now()
-    items = [{"underlying": u, "expiry": date(int(d[:4]), int(d[4:6]), int(d[6:8])).isoformat(), "ts": iso_ms(ts),
-              "age_seconds": round((now - ts).total_seconds(), 3)}
-             for u, (ts, d) in sorted(newest.items(), key=lambda kv: kv[1][0], reverse=True)]
+    items = [{"underlying": u, "expiry": expiry, "ts": iso_ms(ts), "age_seconds": round((now - ts).total_seconds(), 3)}
+             for u, (ts, expiry) in sorted(newest.items(), key=lambda kv: kv[1][0], reverse=True)]
     return json_response({"items": items, "count": len(items)})
 
 
