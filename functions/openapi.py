@@ -69,7 +69,8 @@ def document() -> dict[str, Any]:
     snapshot = orjson.loads((SCHEMAS / "chain-snapshot-1.schema.json").read_bytes())
     timestamp = {**snapshot["$defs"]["timestamp"], "examples": ["2026-11-24T15:30:00Z"]}
     day = {k: v for k, v in anomaly["properties"]["expiry"].items() if k != "description"}
-    underlying = _param("underlying", "query", {"type": "string", "pattern": params.UNDERLYING_PATTERN[:-1] + _GUARD},
+    underlying = _param("underlying", "query", {"type": "string", "minLength": 1, "maxLength": 10,
+                                                "pattern": params.UNDERLYING_PATTERN[:-1] + _GUARD},
                         "ticker in capitals; default SPY")
     limit = _param("limit", "query", _int(1, params.MAX_LIMIT), f"page size (default {params.DEFAULT_LIMIT})")
     return {
@@ -100,8 +101,8 @@ def document() -> dict[str, Any]:
                  _param("max_strike", "query", {"type": "number", "minimum": 0}, "highest strike"),
                  underlying, limit,
                  _param("continuation", "query",
-                        {"type": "string", "pattern": tokens.TOKEN_PATTERN[:-1] + _GUARD,
-                         "maxLength": tokens.MAX_TOKEN},
+                        {"type": "string", "minLength": 24, "maxLength": tokens.MAX_TOKEN,
+                         "pattern": tokens.TOKEN_PATTERN[:-1] + _GUARD},
                         "the token of the previous page, with the same filters; it keeps the window it was "
                         "issued for (an until left out stays the time of the first page)")],
                 _json(_page("#/components/schemas/Anomaly", continuation={
@@ -109,7 +110,8 @@ def document() -> dict[str, Any]:
                     "a page of anomalies"), "400"),
             "/anomalies/{id}": _get(
                 "One anomaly by id",
-                [_param("id", "path", {"type": "string", "pattern": "^[0-9a-f]{24}" + _GUARD}, "anomaly id", True)],
+                [_param("id", "path", {"type": "string", "minLength": 24, "maxLength": 24,
+                                         "pattern": "^[0-9a-f]{24}" + _GUARD}, "anomaly id", True)],
                 _json({"$ref": "#/components/schemas/Anomaly"}, "the anomaly"), "400", "404"),
             "/chain/latest": _get("Analytics of the newest snapshot", [underlying],
                                   _json({"$ref": "#/components/schemas/ChainAnalytics"}, "chain analytics"),
