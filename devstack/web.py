@@ -14,6 +14,12 @@ Locally there is no sign-in: every request runs as a dev user holding ``roles`` 
 default every role the config names, so the dashboard works; pass fewer to test 401s).
 The CSP's Azure SignalR sources (``*.service.signalr.net``) are rewritten to the local
 SignalR service's origin, the only connect-src difference between here and Azure.
+
+A URL the front end would refuse never reaches the routes (``resolve_url``): SWA's content is
+served behind IIS (its 404.11 request-filtering pages show it, static-web-apps#72), so the
+defaults of http.sys and IIS request filtering are applied: 400 for a bad escape, a control
+character, a segment over 260 characters or ``..`` above the root; 404 for a path over 4096
+or a query over 2048 characters. Dot segments inside the site are resolved, as http.sys does.
 """
 
 from __future__ import annotations
@@ -27,18 +33,20 @@ import mimetypes
 import re
 import threading
 import time
+import unicodedata
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, unquote_to_bytes, urlsplit
 
 import httpx
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
+from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from devstack.stack import REPO, free_port
 
@@ -47,6 +55,47 @@ CONFIG = "staticwebapp.config.json"
 AZURE_SIGNALR = re.compile(r"(?:https|wss)://\*\.service\.signalr\.net")
 _HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "host", "content-length",
         "content-encoding", "x-functions-key", "x-ms-client-principal"}
+
+
+MAX_SEGMENT = 260  # http.sys UrlSegmentMaxLength
+MAX_URL = 4096  # IIS requestLimits maxUrl (404.14)
+MAX_QUERY = 2048  # IIS requestLimits maxQueryString (404.15)
+_ESCAPE = re.compile(rb"%(?![0-9A-Fa-f]{2})")
+
+
+class BadUrl(ValueError):
+    """A URL the front end refuses; ``status`` is what it answers."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+
+
+def resolve_url(raw_path: bytes, query: bytes) -> str:
+    """The decoded path with its dot segments resolved, or BadUrl for what http.sys / IIS refuse."""
+    if len(raw_path) > MAX_URL:
+        raise BadUrl(404, "URL too long")
+    if len(query) > MAX_QUERY:
+        raise BadUrl(404, "query string too long")
+    if _ESCAPE.search(raw_path) or _ESCAPE.search(query):
+        raise BadUrl(400, "bad percent-escape")
+    try:
+        path = unquote_to_bytes(raw_path).decode("utf-8")
+    except UnicodeDecodeError:
+        raise BadUrl(400, "not UTF-8") from None
+    if any(unicodedata.category(c) == "Cc" for c in path):  # the query is the application's to judge
+        raise BadUrl(400, "control character")
+    segments: list[str] = []
+    for segment in path.split("/")[1:]:
+        if len(segment) > MAX_SEGMENT:
+            raise BadUrl(400, "segment too long")
+        if segment == "..":
+            if not segments:
+                raise BadUrl(400, "above the root")
+            segments.pop()
+        elif segment != ".":
+            segments.append(segment)
+    return "/" + "/".join(segments)
 
 
 def load_config(site: Path = SITE) -> dict[str, Any]:
@@ -107,17 +156,31 @@ class StaticWebApp:
             mimetypes.add_type(mime, ext)
         self._http: httpx.AsyncClient | None = None
 
-    def app(self) -> Starlette:
+    def app(self) -> ASGIApp:
         @contextlib.asynccontextmanager
         async def lifespan(_: Starlette) -> AsyncIterator[None]:
             async with httpx.AsyncClient(timeout=30) as self._http:
                 yield
 
         methods = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
-        return Starlette(routes=[Route("/{path:path}", self.handle, methods=methods)], lifespan=lifespan)
+        site = Starlette(routes=[Route("/{path:path}", self.handle, methods=methods)], lifespan=lifespan)
+
+        async def front_end(scope: Scope, receive: Receive, send: Send) -> None:
+            """Refuse a bad URL before routing, as the front end does; route the resolved path."""
+            if scope["type"] == "http":
+                try:
+                    scope = {**scope, "path": resolve_url(scope.get("raw_path") or scope["path"].encode(),
+                                                          scope.get("query_string", b""))}
+                except BadUrl as bad:
+                    text = "Bad Request - Invalid URL" if bad.status == 400 else "Not Found"
+                    await PlainTextResponse(f"{text} ({bad})", bad.status)(scope, receive, send)
+                    return
+            await site(scope, receive, send)
+
+        return front_end
 
     async def handle(self, request: Request) -> Response:
-        path = request.url.path
+        path = request.scope["path"]
         route = next((r for r in self.config.get("routes", []) if route_matches(r["route"], path)), {})
         allowed = route.get("allowedRoles")
         if allowed and not set(allowed) & set(self.roles or ()):
@@ -145,10 +208,13 @@ class StaticWebApp:
 
     def _file(self, path: str) -> Path | None:
         rel = path.lstrip("/") or "index.html"
-        target = (self.site / rel).resolve()
-        if target.is_dir():
-            target = target / "index.html"
-        if not target.is_relative_to(self.site.resolve()) or not target.is_file() or target.name == CONFIG:
+        try:
+            target = (self.site / rel).resolve()
+            if target.is_dir():
+                target = target / "index.html"
+            if not target.is_relative_to(self.site.resolve()) or not target.is_file() or target.name == CONFIG:
+                return None
+        except OSError:  # e.g. a name longer than the file system allows: no such file
             return None
         return target
 
@@ -170,11 +236,13 @@ class StaticWebApp:
         headers["x-ms-client-principal"] = base64.b64encode(json.dumps(principal).encode()).decode()
         headers["x-functions-key"] = self.function_key
         params = [(k, v) for k, v in request.query_params.multi_items() if k != "code"]  # no key from the browser
-        url = self.api.rstrip("/") + path[len("/api"):]
+        url = self.api.rstrip("/") + quote(path[len("/api"):])  # the resolved path, escaped again
         try:
             assert self._http is not None, "served without its lifespan"
             upstream = await self._http.request(request.method, url, params=params, headers=headers,
                                                 content=await request.body())
+        except httpx.InvalidURL as exc:
+            return PlainTextResponse(f"Bad Request - Invalid URL ({exc})", 400)
         except httpx.HTTPError as exc:
             return JSONResponse({"error": {"status": 502, "message": f"backend unreachable: {exc}"}}, 502)
         keep = {k: v for k, v in upstream.headers.items() if k.lower() not in _HOP}

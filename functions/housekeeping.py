@@ -35,6 +35,6 @@ def retention(timer: func.TimerRequest) -> None:
     """Daily at 05:30 UTC, after the US close and before the next open."""
     cfg = settings()
     cutoff = datetime.now(timezone.utc) - timedelta(days=cfg.retention_days)
-    for name in (cfg.anomalies_table, cfg.signals_table, cfg.chainstate_table):
+    for name in (cfg.anomalies_table, cfg.signals_table, cfg.chainstate_table, cfg.failures_table):
         log.info("retention: %d rows before %s deleted from %s", purge(storage.table(name), cutoff),
                  cutoff.isoformat(), name)

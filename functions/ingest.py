@@ -22,6 +22,7 @@ from functions import chainstate, codec, storage, telemetry
 from functions.chainstate import StateCache, StoredState
 from functions.notify import NotifyConfig, notify
 from functions.ordering import decide
+from functions.poison import record_failures
 from functions.realtime import HUB, SIGNALR_SETTING
 from functions.settings import SNAPSHOT_QUEUE, settings
 from spyglass.config import DetectorConfig
@@ -53,6 +54,7 @@ def is_signal(a: Anomaly, min_edge: float) -> bool:
 @bp.queue_trigger(arg_name="msg", queue_name=SNAPSHOT_QUEUE, connection="AzureWebJobsStorage")
 @bp.generic_output_binding(arg_name="signalr", type="signalR", hub_name=HUB,
                            connection_string_setting=SIGNALR_SETTING)
+@record_failures  # each failed try, for `spyglass poison list` (the host's poison copy keeps only the body)
 def ingest(msg: func.QueueMessage, signalr: func.Out[str]) -> None:
     telemetry.configure()
     started = time.perf_counter()

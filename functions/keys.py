@@ -6,6 +6,9 @@ order and the id makes it unique, so re-scoring the same snapshot upserts the
 same rows (idempotent). Chain analytics history uses an inverted timestamp so
 that the first row at or after ``inv(at)`` is the newest snapshot at or before
 ``at``: Table storage only scans forwards.
+
+Row keys hold 13 digits, which covers 1970 to 2286; a time outside that (the API accepts 1900-2099)
+is clamped to the nearest end, so a bound before 1970 still sorts before every stored row.
 """
 
 from __future__ import annotations
@@ -25,9 +28,13 @@ def day_partition(underlying: str, ts: datetime) -> str:
     return f"{underlying}-{ts.astimezone(NEW_YORK).strftime('%Y%m%d')}"
 
 
+def _row_ms(ts: datetime) -> int:
+    return min(max(epoch_ms(ts), 0), _MAX_MS)
+
+
 def time_row(ts: datetime, suffix: str = "") -> str:
-    return f"{epoch_ms(ts):013d}" + (f"-{suffix}" if suffix else "")
+    return f"{_row_ms(ts):013d}" + (f"-{suffix}" if suffix else "")
 
 
 def inverted_row(ts: datetime) -> str:
-    return f"{_MAX_MS - epoch_ms(ts):013d}"
+    return f"{_MAX_MS - _row_ms(ts):013d}"

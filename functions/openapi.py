@@ -1,7 +1,10 @@
 """OpenAPI 3.1 description of the HTTP API, built from the same JSON Schemas as the contracts.
 
 OpenAPI 3.1 uses JSON Schema 2020-12, so ``docs/schemas/anomaly-1.schema.json``
-is embedded as is; tests validate real responses against this document.
+is embedded as is; tests validate real responses against this document, and Schemathesis
+checks the API against it (tests/stack/test_api_on_stack.py). Every rule params.py applies to
+a single parameter is stated here (patterns, ranges, lengths, no empty values); the rules
+between two parameters cannot be, and are listed in the descriptions.
 """
 
 from __future__ import annotations
@@ -13,7 +16,8 @@ from typing import Any
 import azure.functions as func
 import orjson
 
-from functions.http import json_response
+from functions import params, tokens
+from functions.http import json_response, route
 from functions.storage import SERIES_FIELDS
 from spyglass import __version__
 from spyglass.contract import ANOMALY_TYPES, SEVERITIES
@@ -23,6 +27,9 @@ SCHEMAS = Path(__file__).resolve().parent.parent / "docs" / "schemas"
 
 _ERROR = {"$ref": "#/components/responses/Error"}
 _KEY = [{"functionKey": []}, {"functionKeyQuery": []}]
+_TIME = {"$ref": "#/components/schemas/Timestamp"}
+_DATE = {"$ref": "#/components/schemas/Date"}
+_GUARD = "(?!\\n)$"  # ECMA-262 and Python differ on a trailing newline before $; this makes them agree
 
 
 def _param(name: str, where: str, schema: dict[str, Any], description: str, required: bool = False) -> dict:
@@ -33,12 +40,23 @@ def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
-def _page(item_ref: str) -> dict[str, Any]:
-    return {"type": "object", "required": ["items", "count"], "properties": {
+def _page(item_ref: str, **extra: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "object", "required": ["items", "count", *extra], "properties": {
         "items": {"type": "array", "items": {"$ref": item_ref}},
         "count": {"type": "integer", "minimum": 0},
-        "continuation": {"type": ["string", "null"], "description": "pass back as `continuation` for the next page"},
+        **extra,
     }}
+
+
+def _int(least: int, most: int) -> dict[str, Any]:
+    return {"type": "integer", "minimum": least, "maximum": most}
+
+
+def _get(summary: str, parameters: list[dict], ok: dict[str, Any], *errors: str) -> dict:
+    """A keyed GET operation: 200, the given error statuses, and 401 without the key."""
+    responses = {"200": ok, **{status: _ERROR for status in errors},
+                 "401": {"description": "function key missing or wrong"}}
+    return {"get": {"summary": summary, "parameters": parameters, "responses": responses}}
 
 
 @lru_cache(maxsize=1)
@@ -48,74 +66,87 @@ def document() -> dict[str, Any]:
         anomaly.pop(key, None)
     defs = anomaly.pop("$defs", {})
     anomaly = orjson.loads(orjson.dumps(anomaly).replace(b'"#/$defs/', b'"#/components/schemas/'))
-    time = {"type": "string", "format": "date-time"}
-    underlying = _param("underlying", "query", {"type": "string", "pattern": "^[A-Z][A-Z0-9.]{0,9}$"},
-                        "ticker; default SPY")
+    snapshot = orjson.loads((SCHEMAS / "chain-snapshot-1.schema.json").read_bytes())
+    timestamp = {**snapshot["$defs"]["timestamp"], "examples": ["2026-11-24T15:30:00Z"]}
+    day = {k: v for k, v in anomaly["properties"]["expiry"].items() if k != "description"}
+    underlying = _param("underlying", "query", {"type": "string", "minLength": 1, "maxLength": 10,
+                                                "pattern": params.UNDERLYING_PATTERN[:-1] + _GUARD},
+                        "ticker in capitals; default SPY")
+    limit = _param("limit", "query", _int(1, params.MAX_LIMIT), f"page size (default {params.DEFAULT_LIMIT})")
     return {
         "openapi": "3.1.0",
         "info": {"title": "Spyglass API", "version": __version__,
-                 "description": "0DTE option-chain anomalies, chain analytics and signals. Reads only."},
+                 "description": "0DTE option-chain anomalies, chain analytics and signals. Reads only. "
+                                "A parameter given empty is a 400, like any other invalid value: leave it out "
+                                "for its default. A method a path does not list gets 405 with Allow."},
         "servers": [{"url": "/api"}],
         "security": _KEY,
         "paths": {
             "/health": {"get": {
-                "summary": "Storage reachable, age of the newest snapshot, version", "security": [],
+                "summary": "Storage reachable, and the version (anonymous: names nothing stored)", "security": [],
                 "responses": {"200": _json({"$ref": "#/components/schemas/Health"}, "healthy"),
                               "503": _json({"$ref": "#/components/schemas/Health"}, "storage unreachable")}}},
-            "/anomalies": {"get": {
-                "summary": "Anomalies in a time window, oldest first, paged",
-                "parameters": [
-                    _param("since", "query", time, "start (default: until minus one day)"),
-                    _param("until", "query", time, "end (default: now)"),
-                    _param("type", "query", {"enum": list(ANOMALY_TYPES)}, "anomaly type"),
-                    _param("severity", "query", {"enum": list(SEVERITIES)}, "severity"),
-                    _param("right", "query", {"enum": ["C", "P"]}, "call or put"),
-                    _param("min_strike", "query", {"type": "number", "minimum": 0}, "lowest strike"),
-                    _param("max_strike", "query", {"type": "number", "minimum": 0}, "highest strike"),
-                    underlying,
-                    _param("limit", "query", {"type": "integer", "minimum": 1, "maximum": 1000}, "page size"),
-                    _param("continuation", "query", {"type": "string"}, "token from the previous page"),
-                ],
-                "responses": {"200": _json(_page("#/components/schemas/Anomaly"), "a page of anomalies"),
-                              "400": _ERROR, "401": {"description": "function key missing or wrong"}}}},
-            "/anomalies/{id}": {"get": {
-                "summary": "One anomaly by id",
-                "parameters": [_param("id", "path", {"type": "string", "pattern": "^[0-9a-f]{24}$"}, "anomaly id",
-                                      True)],
-                "responses": {"200": _json({"$ref": "#/components/schemas/Anomaly"}, "the anomaly"),
-                              "400": _ERROR, "404": _ERROR}}},
-            "/chain/latest": {"get": {
-                "summary": "Analytics of the newest snapshot", "parameters": [underlying],
-                "responses": {"200": _json({"$ref": "#/components/schemas/ChainAnalytics"}, "chain analytics"),
-                              "400": _ERROR, "404": _ERROR}}},
-            "/chain": {"get": {
-                "summary": "Analytics of the newest snapshot at or before a time",
-                "parameters": [_param("at", "query", time, "time (default now)"), underlying,
-                               _param("expiry", "query", {"type": "string", "format": "date"}, "default: at's day")],
-                "responses": {"200": _json({"$ref": "#/components/schemas/ChainAnalytics"}, "chain analytics"),
-                              "400": _ERROR, "404": _ERROR}}},
-            "/chain/history": {"get": {
-                "summary": "The day's chain analytics as a series, one point per `every` seconds, oldest first",
-                "parameters": [_param("since", "query", time, "start (default: until minus 7 hours)"),
-                               _param("until", "query", time, "end (default: now); at most one day after since"),
-                               underlying,
-                               _param("expiry", "query", {"type": "string", "format": "date"}, "default: until's day"),
-                               _param("every", "query", {"type": "integer", "minimum": 1, "maximum": 3600},
-                                      "seconds per point: the newest snapshot in each interval (default: from points)"),
-                               _param("points", "query", {"type": "integer", "minimum": 1, "maximum": 5000},
-                                      "without every: about this many points over the data found (default 400)")],
-                "responses": {"200": _json({"$ref": "#/components/schemas/ChainSeries"}, "the series"),
-                              "400": _ERROR}}},
-            "/signals": {"get": {
-                "summary": "Actionable signals since a time, oldest first (for catching up after a reconnect)",
-                "parameters": [_param("since", "query", time, "default: one hour ago"), underlying,
-                               _param("limit", "query", {"type": "integer", "minimum": 1, "maximum": 1000}, "max")],
-                "responses": {"200": _json(_page("#/components/schemas/Anomaly"), "signals"), "400": _ERROR}}},
+            "/chains": _get("The newest chain of each underlying and the age of its last snapshot, freshest first",
+                            [], _json({"$ref": "#/components/schemas/Chains"}, "one item per underlying")),
+            "/anomalies": _get(
+                "Anomalies in a time window, oldest first, paged. The window (until minus since) is at most "
+                f"{params.MAX_ANOMALY_WINDOW.days} days, since must not be after until and min_strike must not "
+                "exceed max_strike (400 otherwise). No other parameter is accepted.",
+                [_param("since", "query", _TIME, "start (default: until minus one day)"),
+                 _param("until", "query", _TIME, "end (default: now)"),
+                 _param("type", "query", {"type": "string", "enum": list(ANOMALY_TYPES)}, "anomaly type"),
+                 _param("severity", "query", {"type": "string", "enum": list(SEVERITIES)}, "severity"),
+                 _param("right", "query", {"type": "string", "enum": ["C", "P"]}, "call or put"),
+                 _param("min_strike", "query", {"type": "number", "minimum": 0}, "lowest strike"),
+                 _param("max_strike", "query", {"type": "number", "minimum": 0}, "highest strike"),
+                 underlying, limit,
+                 _param("continuation", "query",
+                        {"type": "string", "minLength": 24, "maxLength": tokens.MAX_TOKEN,
+                         "pattern": tokens.TOKEN_PATTERN[:-1] + _GUARD},
+                        "the token of the previous page, with the same filters; it keeps the window it was "
+                        "issued for (an until left out stays the time of the first page)")],
+                _json(_page("#/components/schemas/Anomaly", continuation={
+                    "type": ["string", "null"], "description": "pass back as `continuation` for the next page"}),
+                    "a page of anomalies"), "400"),
+            "/anomalies/{id}": _get(
+                "One anomaly by id",
+                [_param("id", "path", {"type": "string", "minLength": 24, "maxLength": 24,
+                                         "pattern": "^[0-9a-f]{24}" + _GUARD}, "anomaly id", True)],
+                _json({"$ref": "#/components/schemas/Anomaly"}, "the anomaly"), "400", "404"),
+            "/chain/latest": _get("Analytics of the newest snapshot", [underlying],
+                                  _json({"$ref": "#/components/schemas/ChainAnalytics"}, "chain analytics"),
+                                  "400", "404"),
+            "/chain": _get("Analytics of the newest snapshot at or before a time",
+                           [_param("at", "query", _TIME, "time (default now)"), underlying,
+                            _param("expiry", "query", _DATE, "default: at's day in New York")],
+                           _json({"$ref": "#/components/schemas/ChainAnalytics"}, "chain analytics"), "400", "404"),
+            "/chain/history": _get(
+                "The day's chain analytics as a series, one point per `every` seconds, oldest first. "
+                "since must not be after until, and they may be at most one day apart (400 otherwise).",
+                [_param("since", "query", _TIME, "start (default: until minus 7 hours)"),
+                 _param("until", "query", _TIME, "end (default: now)"),
+                 underlying,
+                 _param("expiry", "query", _DATE, "default: until's day in New York"),
+                 _param("every", "query", _int(1, 3600),
+                        "seconds per point: the newest snapshot in each interval (default: from points)"),
+                 _param("points", "query", _int(1, 5000),
+                        "without every: about this many points over the data found (default 400)")],
+                _json({"$ref": "#/components/schemas/ChainSeries"}, "the series"), "400"),
+            "/signals": _get(
+                "Actionable signals after a time, oldest first (for catching up after a reconnect). A since more "
+                f"than {params.SIGNALS_LOOKBACK.days} days ago is moved up to then; `since` in the answer says "
+                "where the list starts.",
+                [_param("since", "query", _TIME, "default: one hour ago"), underlying, limit],
+                _json(_page("#/components/schemas/Anomaly", since={
+                    "type": "string", "format": "date-time", "description": "where the list starts (UTC)"}),
+                    "signals"), "400"),
             "/negotiate": {"post": {
                 "summary": "SignalR connection info for hub `spyglass` (targets: anomaly, chain, signal)",
-                "responses": {"200": _json({"$ref": "#/components/schemas/Negotiate"}, "connection info")}}},
+                "responses": {"200": _json({"$ref": "#/components/schemas/Negotiate"}, "connection info"),
+                              "401": {"description": "function key missing or wrong"}}}},
             "/openapi.json": {"get": {"summary": "This document", "security": [],
-                                      "responses": {"200": {"description": "OpenAPI 3.1"}}}},
+                                      "responses": {"200": {"description": "OpenAPI 3.1",
+                                                            "content": {"application/json": {}}}}}},
         },
         "components": {
             "securitySchemes": {
@@ -125,14 +156,21 @@ def document() -> dict[str, Any]:
             "responses": {"Error": _json({"$ref": "#/components/schemas/Error"}, "a bad request, with the reason")},
             "schemas": {
                 **defs,
+                "Timestamp": timestamp,
+                "Date": day,
                 "Anomaly": anomaly,
                 "Error": {"type": "object", "required": ["error"], "properties": {"error": {
                     "type": "object", "required": ["status", "message"],
                     "properties": {"status": {"type": "integer"}, "message": {"type": "string"}}}}},
-                "Health": {"type": "object", "required": ["status", "storage", "version"], "properties": {
-                    "status": {"enum": ["ok", "unhealthy"]}, "storage": {"enum": ["ok", "unreachable"]},
-                    "version": {"type": "string"},
-                    "last_snapshot_age_seconds": {"type": "object", "additionalProperties": {"type": "number"}}}},
+                "Health": {"type": "object", "required": ["status", "storage", "version"],
+                           "additionalProperties": False, "properties": {
+                               "status": {"enum": ["ok", "unhealthy"]}, "storage": {"enum": ["ok", "unreachable"]},
+                               "version": {"type": "string"}}},
+                "Chains": _page("#/components/schemas/ChainFreshness"),
+                "ChainFreshness": {"type": "object", "required": ["underlying", "expiry", "ts", "age_seconds"],
+                                   "properties": {
+                    "underlying": {"type": "string"}, "expiry": {"type": "string", "format": "date"},
+                    "ts": {"$ref": "#/components/schemas/utcMillis"}, "age_seconds": {"type": "number"}}},
                 "Negotiate": {"type": "object", "required": ["url", "accessToken"], "properties": {
                     "url": {"type": "string"}, "accessToken": {"type": "string"}}},
                 "ChainSeries": {"type": "object", "required": ["underlying", "expiry", "every", "items", "count"],
@@ -140,12 +178,14 @@ def document() -> dict[str, Any]:
                     "underlying": {"type": "string"}, "expiry": {"type": "string", "format": "date"},
                     "every": {"type": "integer"}, "count": {"type": "integer", "minimum": 0},
                     "items": {"type": "array", "items": {"type": "object", "required": ["ts"], "properties": {
-                        "ts": time, **{name: {"type": ["number", "null"]} for name in SERIES_FIELDS}}}}}},
+                        "ts": {"type": "string", "format": "date-time"},
+                        **{name: {"type": ["number", "null"]} for name in SERIES_FIELDS}}}}}},
                 "ChainAnalytics": {"type": "object", "required": [
                     "schema", "underlying", "expiry", "ts", "spot", "forward", "atm_iv", "expected_move",
                     "rr25_vol_points", "fit", "gex", "data_quality", "contracts"], "properties": {
                     "schema": {"const": "chain-analytics/1"}, "underlying": {"type": "string"},
-                    "expiry": {"type": "string", "format": "date"}, "ts": time, "seq": {"type": ["integer", "null"]},
+                    "expiry": {"type": "string", "format": "date"}, "ts": {"type": "string", "format": "date-time"},
+                    "seq": {"type": ["integer", "null"]},
                     "spot": {"type": "number"}, "forward": {"type": ["number", "null"]},
                     "atm_iv": {"type": ["number", "null"]}, "expected_move": {"type": ["number", "null"]},
                     "rr25_vol_points": {"type": ["number", "null"]},
@@ -158,6 +198,6 @@ def document() -> dict[str, Any]:
     }
 
 
-@bp.route(route="openapi.json", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+@route(bp, "openapi.json", "GET", auth_level=func.AuthLevel.ANONYMOUS)
 def openapi(req: func.HttpRequest) -> func.HttpResponse:
     return json_response(document())

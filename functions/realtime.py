@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import azure.functions as func
 
-from functions.http import DATA_AUTH
+from functions.http import DATA_AUTH, route
 
 HUB = "spyglass"
 SIGNALR_SETTING = "AzureSignalRConnectionString"
@@ -16,9 +16,9 @@ SIGNALR_SETTING = "AzureSignalRConnectionString"
 bp = func.Blueprint()
 
 
-@bp.route(route="negotiate", methods=["POST"], auth_level=DATA_AUTH)
 @bp.generic_input_binding(arg_name="connection_info", type="signalRConnectionInfo", hub_name=HUB,
                           connection_string_setting=SIGNALR_SETTING)
+@route(bp, "negotiate", "POST", auth_level=DATA_AUTH)
 def negotiate(req: func.HttpRequest, connection_info: str) -> func.HttpResponse:
     """The JSON the SignalR client follows to the service: ``{url, accessToken}``."""
     return func.HttpResponse(connection_info, mimetype="application/json", headers={"Cache-Control": "no-store"})

@@ -15,6 +15,7 @@ class Settings:
     anomalies_table: str = "anomalies"
     chainstate_table: str = "chainstate"
     signals_table: str = "signals"
+    failures_table: str = "failures"  # the ingest function's record of each failed try (poison.py)
     claim_container: str = "claim-checks"
     retention_days: int = 30
     default_underlying: str = "SPY"
@@ -27,6 +28,7 @@ def settings() -> Settings:
         anomalies_table=env.get("ANOMALIES_TABLE", "anomalies"),
         chainstate_table=env.get("CHAINSTATE_TABLE", "chainstate"),
         signals_table=env.get("SIGNALS_TABLE", "signals"),
+        failures_table=env.get("FAILURES_TABLE", "failures"),
         claim_container=env.get("CLAIM_CHECK_CONTAINER", "claim-checks"),
         retention_days=int(env.get("RETENTION_DAYS", "30")),
         default_underlying=env.get("DEFAULT_UNDERLYING", "SPY"),

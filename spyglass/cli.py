@@ -163,26 +163,33 @@ _CONN = typer.Option("--connection-string", envvar="AzureWebJobsStorage", help="
 
 @poison_app.command("list")
 def poison_list(connection_string: Annotated[str, _CONN]) -> None:
-    """Poisoned messages with the reason each one fails."""
-    from functions.poison import peek
+    """Every poisoned message: its tries, size and why it failed."""
+    from functions.poison import MAX_MESSAGES, Inspector
 
-    messages = peek(connection_string)
+    messages = Inspector(connection_string).messages()
     for m in messages:
-        print(f"{m.id}  inserted {m.inserted}  tries {m.dequeue_count}  {len(m.text)} chars  {m.reason}")
-    _err(f"{len(messages)} message(s) in the poison queue (first 32 shown)")
+        tries = "?" if m.tries is None else m.tries
+        print(f"{m.id}  inserted {m.inserted}  tries {tries}  {len(m.text)} chars  {m.reason}")
+    more = " (the listing stops there: replay or delete some to see the rest)" if len(messages) >= MAX_MESSAGES else ""
+    _err(f"{len(messages)} message(s) in the poison queue{more}")
+    if any(m.tries is None for m in messages):
+        _err("tries ?: no failed try was recorded (the host moved it without the function finishing a try); "
+             "the reason is what decoding it says now")
 
 
 @poison_app.command("show")
 def poison_show(message_id: str, connection_string: Annotated[str, _CONN]) -> None:
-    """The full text of one poisoned message and why it fails."""
-    from functions.poison import peek
+    """The full text of one poisoned message, why it failed and how many tries it had."""
+    from functions.poison import Inspector
 
-    for m in peek(connection_string):
+    for m in Inspector(connection_string).messages():
         if m.id == message_id:
             print(m.text)
             _err(f"reason: {m.reason}")
+            _err(f"tries: {'? (none recorded)' if m.tries is None else m.tries}"
+                 + (f", as message {m.original_id} on chain-snapshots" if m.original_id else ""))
             return
-    _err(f"no message {message_id} among the first 32 of the poison queue")
+    _err(f"no message {message_id} in the poison queue")
     raise typer.Exit(1)
 
 
@@ -192,9 +199,9 @@ def poison_replay(
     ids: Annotated[Optional[list[str]], typer.Argument(help="message ids (default: all)")] = None,
 ) -> None:
     """Move poisoned messages back to chain-snapshots (after fixing what made them fail)."""
-    from functions.poison import replay
+    from functions.poison import Inspector
 
-    print(f"replayed {replay(connection_string, set(ids) if ids else None)} message(s)")
+    print(f"replayed {Inspector(connection_string).replay(set(ids) if ids else None)} message(s)")
 
 
 @app.command()

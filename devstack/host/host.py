@@ -157,7 +157,8 @@ class FunctionsHost:
     async def _start_server(self, sock: socket.socket) -> None:
         assert self._http is not None
         config = uvicorn.Config(
-            self._http.app, lifespan="off", log_level=self.log_level, access_log=self.log_level in ("info", "debug")
+            self._http.app, lifespan="off", log_level=self.log_level, access_log=self.log_level in ("info", "debug"),
+            interface="asgi3",
         )
         self._server = _Server(config)
         task = asyncio.create_task(self._server.serve(sockets=[sock]), name="http")

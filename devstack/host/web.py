@@ -21,6 +21,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 from .config import ConfigError
 from .index import FunctionSpec
@@ -68,12 +69,19 @@ class HttpFunctions:
         self.prefix = "/" + route_prefix.strip("/") if route_prefix.strip("/") else ""
         self.invoker = invoker
         self.key = key
-        self.app = Starlette(
-            routes=[
-                Route("/admin/host/status", self.status, methods=["GET"]),
-                Route("/{path:path}", self.handle, methods=ALL_METHODS),
-            ]
-        )
+        self._admin = Starlette(routes=[Route("/admin/host/status", self.status, methods=["GET"])])
+
+    async def app(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """The ASGI entry: admin routes, else the functions (not a Starlette `{path:path}`, whose `.*`
+        stops at a newline and would answer a `%0A` in a path with its own 404)."""
+        if scope["type"] != "http" or scope["path"].startswith("/admin/"):
+            await self._admin(scope, receive, send)
+            return
+        if scope["method"] not in ALL_METHODS:
+            response: Response = PlainTextResponse("Method Not Allowed", 405, headers={"Allow": ", ".join(ALL_METHODS)})
+        else:
+            response = await self.handle(Request(scope, receive))
+        await response(scope, receive, send)
 
     def authorized(self, request: Request, level: str) -> bool:
         if level == "anonymous":
@@ -87,7 +95,7 @@ class HttpFunctions:
         return JSONResponse({"state": "Running", "functions": [r.spec.name for r in self.routes]})
 
     async def handle(self, request: Request) -> Response:
-        path = request.url.path
+        path = request.scope["path"]  # decoded; request.url would drop tabs and newlines (urlsplit)
         if path == "/" and self.prefix:
             return PlainTextResponse("Your local Functions host is up and running.")
         if self.prefix and not (path == self.prefix or path.startswith(self.prefix + "/")):

@@ -66,6 +66,7 @@ class StackConfig:
     notify_max_per_minute: int = 6
     notify_chat_id: str = ""
     notify_webhook_url: pulumi.Output[str] | None = None
+    api_token_key: pulumi.Output[str] | None = None  # signs the API's continuation tokens (functions/tokens.py)
     alert_webhook_url: pulumi.Output[str] | None = None
     market: MarketHours = field(default_factory=MarketHours)
     vpn: Vpn = field(default_factory=Vpn)
@@ -121,6 +122,7 @@ def load(cfg: pulumi.Config | None = None, stack: str | None = None) -> StackCon
         notify_max_per_minute=cfg.get_int("notifyMaxPerMinute") or 6,
         notify_chat_id=cfg.get("notifyChatId") or "",
         notify_webhook_url=cfg.get_secret("notifyWebhookUrl"),
+        api_token_key=cfg.get_secret("apiTokenKey"),
         alert_webhook_url=cfg.get_secret("alertWebhookUrl"),
         market=_market(cfg.get_object("marketHours") or {}),
         vpn=_vpn(cfg.get_object("vpn") or {}, cfg.get_secret("vpnPsk")),

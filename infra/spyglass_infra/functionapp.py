@@ -27,8 +27,8 @@ PYTHON_VERSION = "3.11"
 
 
 def app_settings(cfg: StackConfig, *, account_name: str, insights_connection: pulumi.Input[str],
-                 signalr_uri: pulumi.Input[str], notify_secret_ref: pulumi.Input[str] | None
-                 ) -> dict[str, pulumi.Input[str]]:
+                 signalr_uri: pulumi.Input[str], notify_secret_ref: pulumi.Input[str] | None,
+                 api_token_ref: pulumi.Input[str] | None = None) -> dict[str, pulumi.Input[str]]:
     """The app settings by name: exactly the names functions/ and spyglass/config.py read."""
     settings: dict[str, pulumi.Input[str]] = {
         f"{n.STORAGE_SETTING}__accountName": account_name,  # identity-based host + trigger storage
@@ -49,7 +49,13 @@ def app_settings(cfg: StackConfig, *, account_name: str, insights_connection: pu
     if notify_secret_ref is not None:
         settings["NOTIFY_WEBHOOK_URL"] = notify_secret_ref
         settings["NOTIFY_CHAT_ID"] = cfg.notify_chat_id
+    if api_token_ref is not None:
+        settings[n.API_TOKEN_SETTING] = api_token_ref
     return settings
+
+
+def vault_reference(vault_name: pulumi.Input[str], secret_name: pulumi.Input[str]) -> pulumi.Output[str]:
+    return pulumi.Output.concat("@Microsoft.KeyVault(VaultName=", vault_name, ";SecretName=", secret_name, ")")
 
 
 class FunctionApp(pulumi.ComponentResource):
@@ -60,13 +66,14 @@ class FunctionApp(pulumi.ComponentResource):
         self.plan = web.AppServicePlan(
             "plan", name=names.dashed("plan"), resource_group_name=group, location=cfg.location,
             kind="functionapp", reserved=True, sku={"name": "FC1", "tier": "FlexConsumption"}, tags=tags, opts=child)
-        notify_ref = None
+        notify_ref = token_ref = None
         if security.notify_secret is not None:
-            notify_ref = pulumi.Output.concat("@Microsoft.KeyVault(VaultName=", security.vault.name,
-                                              ";SecretName=", security.notify_secret.name, ")")
+            notify_ref = vault_reference(security.vault.name, security.notify_secret.name)
+        if security.api_token_secret is not None:
+            token_ref = vault_reference(security.vault.name, security.api_token_secret.name)
         self.settings: Mapping[str, pulumi.Input[str]] = app_settings(
             cfg, account_name=storage.account_name, insights_connection=insights.connection_string,
-            signalr_uri=realtime.service_uri, notify_secret_ref=notify_ref)
+            signalr_uri=realtime.service_uri, notify_secret_ref=notify_ref, api_token_ref=token_ref)
         self.app = web.WebApp(
             "func",
             name=names.dashed("func", unique=True),
@@ -130,4 +137,6 @@ class FunctionApp(pulumi.ComponentResource):
         grant("signalr", roles.SIGNALR_SERVICE_OWNER, realtime.signalr.id)
         if security.notify_secret is not None:
             grant("kv-notify", roles.KEY_VAULT_SECRETS_USER, security.notify_secret.id)
+        if security.api_token_secret is not None:
+            grant("kv-api-token", roles.KEY_VAULT_SECRETS_USER, security.api_token_secret.id)
         return grants

@@ -5,7 +5,8 @@ The tests check these against the app's own constants, so a rename on either sid
 
 SNAPSHOT_QUEUE = "chain-snapshots"
 POISON_QUEUE = f"{SNAPSHOT_QUEUE}-poison"  # the Functions host's convention: <queue>-poison
-TABLES = {"ANOMALIES_TABLE": "anomalies", "CHAINSTATE_TABLE": "chainstate", "SIGNALS_TABLE": "signals"}
+TABLES = {"ANOMALIES_TABLE": "anomalies", "CHAINSTATE_TABLE": "chainstate", "SIGNALS_TABLE": "signals",
+          "FAILURES_TABLE": "failures"}
 CLAIM_CHECK_CONTAINER = "claim-checks"
 DEPLOYMENT_CONTAINER = "app-package"  # Flex Consumption reads the zip package from here
 STORAGE_SETTING = "AzureWebJobsStorage"  # the connection name of the queue trigger and the app's storage
@@ -13,3 +14,4 @@ SIGNALR_SETTING = "AzureSignalRConnectionString"  # connection_string_setting of
 SIGNALR_HUB = "spyglass"
 QUEUE_LAG_METRIC = "spyglass.queue_lag_s"  # recorded once per ingested snapshot (functions/telemetry.py)
 API_AUTH_SETTING = "API_AUTH_LEVEL"  # functions/settings.py: who may call the data routes
+API_TOKEN_SETTING = "API_TOKEN_KEY"  # functions/tokens.py: the key that signs continuation tokens

@@ -9,6 +9,7 @@ from spyglass_infra.config import StackConfig
 from spyglass_infra.naming import Names
 
 NOTIFY_SECRET = "notify-webhook-url"
+API_TOKEN_SECRET = "api-token-key"
 
 
 class Security(pulumi.ComponentResource):
@@ -36,6 +37,12 @@ class Security(pulumi.ComponentResource):
             self.notify_secret = keyvault.Secret(
                 "notify-webhook-url", secret_name=NOTIFY_SECRET, vault_name=self.vault.name, resource_group_name=group,
                 properties={"value": cfg.notify_webhook_url, "content_type": "text/plain"}, tags=tags,
+                opts=pulumi.ResourceOptions(parent=self.vault))
+        self.api_token_secret: keyvault.Secret | None = None
+        if cfg.api_token_key is not None:  # one key for every instance, or a page may not verify on the next
+            self.api_token_secret = keyvault.Secret(
+                "api-token-key", secret_name=API_TOKEN_SECRET, vault_name=self.vault.name, resource_group_name=group,
+                properties={"value": cfg.api_token_key, "content_type": "text/plain"}, tags=tags,
                 opts=pulumi.ResourceOptions(parent=self.vault))
         self.registry = containerregistry.Registry(
             "acr", registry_name=names.compact("cr", 50), resource_group_name=group, location=cfg.location,

@@ -16,6 +16,8 @@ async function get(path, params = {}) {
 }
 
 export const latestChain = (underlying) => get("chain/latest", {underlying});
+/** The newest chain of each underlying, freshest first: {items: [{underlying, expiry, ts, age_seconds}]}. */
+export const chains = () => get("chains");
 export const chainAt = (at, underlying, expiry) => get("chain", {at, underlying, expiry});
 /** The day's analytics as a series: {items: [{ts, spot, forward, atm_iv, expected_move, rr25_vol_points, gex_total}]}. */
 export const chainHistory = ({since, until, underlying, expiry, every, points}) =>

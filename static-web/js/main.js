@@ -124,12 +124,10 @@ async function backfillDay(chain) {
   day.update();
 }
 
-/** The freshest underlying by /api/health (anonymous, no data), so an empty stack asks for no chain. */
+/** The freshest underlying by /api/chains, so an empty stack asks for no chain. */
 async function freshestUnderlying() {
-  const response = await fetch("/api/health", {cache: "no-store", headers: {accept: "application/json"}});
-  const ages = response.ok ? (await response.json()).last_snapshot_age_seconds ?? {} : {};
-  const names = Object.keys(ages).sort((a, b) => ages[a] - ages[b]);
-  return names.includes("SPY") ? "SPY" : names[0] ?? null;
+  const chains = (await api.chains())?.items ?? []; // freshest first
+  return chains.some((c) => c.underlying === "SPY") ? "SPY" : chains[0]?.underlying ?? null;
 }
 
 async function loadInitial() {

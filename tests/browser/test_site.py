@@ -4,15 +4,22 @@ from __future__ import annotations
 
 import json
 import re
+import socket
 import subprocess
+import threading
+import time
 from datetime import date
 
 import exchange_calendars as xc
 import httpx
 import pandas as pd
 import pytest
+import uvicorn
+from starlette.applications import Starlette
+from starlette.responses import JSONResponse
+from starlette.routing import Route
 
-from devstack.stack import REPO
+from devstack.stack import REPO, free_port
 from devstack.web import (
     SITE,
     StaticWebApp,
@@ -158,5 +165,69 @@ def test_without_the_role_the_site_and_the_api_send_you_to_sign_in():
             assert client.get("/api/health").status_code == 502  # anonymous is allowed; no backend on port 9
             assert client.get("/.auth/login/github").status_code == 404
             assert client.get("/.auth/login/aad").status_code == 200  # signing in stays reachable: no redirect loop
+    finally:
+        server.stop()
+
+
+def _raw_get(port: int, target: bytes) -> tuple[int, bytes]:
+    """One request with the target exactly as given (an HTTP client would normalise or refuse it)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:
+        conn.sendall(b"GET " + target + b" HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        data = b""
+        while chunk := conn.recv(65536):
+            data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    return int(head.split(b" ")[1]), body
+
+
+@pytest.fixture(scope="module")
+def echo_backend():
+    """A stand-in Functions host that answers with the path and query it was asked for."""
+    async def echo(request):
+        return JSONResponse({"path": request.scope["raw_path"].decode(), "query": request.url.query,
+                             "key": request.headers.get("x-functions-key")})
+
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(Starlette(routes=[Route("/{p:path}", echo)]), host="127.0.0.1", port=port,
+                                           log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.02)
+    yield f"http://127.0.0.1:{port}/api"
+    server.should_exit = True
+    thread.join(10)
+
+
+BAD_URLS = [  # target, status: http.sys / IIS request filtering defaults, never a 500 or a traceback
+    (b"/%00", 400), (b"/a%00b.js", 400), (b"/api/%00", 400), (b"/api/anomalies/%01", 400), (b"/%7f", 400),
+    (b"/%0d%0aSet-Cookie:%20x", 400), (b"/%c2%85", 400),  # CR LF; NEL, a C1 control
+    (b"/%ff", 400), (b"/%", 400), (b"/%zz", 400), (b"/..", 400), (b"/%2e%2e/%2e%2e/etc/passwd", 400),
+    (b"/js/../../etc/passwd", 400), (b"/api/../../x", 400), (b"/" + b"a" * 261, 400),
+    (b"/" + b"a/" * 2100, 404), (b"/index.html?" + b"q" * 2049, 404),
+]
+
+
+@pytest.mark.parametrize(("target", "status"), BAD_URLS, ids=lambda v: repr(v)[:40])
+def test_bad_urls_are_refused_as_the_front_end_refuses_them(echo_backend, target, status):
+    server = WebServer(StaticWebApp(echo_backend, "the-key")).start()
+    try:
+        got, body = _raw_get(server.port, target)
+        assert (got, len(body) < 200, b"Traceback" in body) == (status, True, False), body[:200]
+        assert _raw_get(server.port, b"/")[0] == 200  # still serving
+    finally:
+        server.stop()
+
+
+def test_dot_segments_inside_the_site_are_resolved_and_the_api_path_is_escaped_again(echo_backend):
+    server = WebServer(StaticWebApp(echo_backend, "the-key")).start()
+    try:
+        status, body = _raw_get(server.port, b"/js/../index.html")
+        assert status == 200 and b"<!doctype html>" in body
+        assert _raw_get(server.port, b"/" + b"a" * 258)[0] == 200  # too long for the file system: the fallback
+        status, body = _raw_get(server.port, b"/api/x/../anomalies%3Fsecret?type=%00&code=mine")
+        echoed = json.loads(body)
+        assert status == 200 and echoed["path"] == "/api/anomalies%3Fsecret" and echoed["key"] == "the-key"
+        assert echoed["query"] == "type=%00"  # the query is the API's to judge; the browser's code is dropped
     finally:
         server.stop()

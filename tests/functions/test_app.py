@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
+
+import base64
 
 import azure.functions as func
 import orjson
@@ -10,6 +12,7 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from functions.codec import encode_compact
+from functions.http import EVERY_METHOD
 from functions.openapi import document
 from tests.functions.conftest import Out, get
 from tests.spyglass.chainkit import T0, ChainKit
@@ -103,6 +106,11 @@ def test_paging_with_continuation_covers_everything_once(app, scored):
     {"since": "2026-11-24T00:00:00Z' or ''='"},
     {"limit": "5000"},
     {"min_strike": "1 or 1 eq 1"},
+    {"until": "0001-01-01T00:00:00Z"},
+    {"since": "9999-12-31T23:59:59Z"},
+    {"underlying": ""},
+    {"until": ""},
+    {"continuation": base64.urlsafe_b64encode(b'{"pk": "SPY-20261124", "rk": "0"}').decode()},
 ])
 def test_bad_and_injected_parameters_get_400_with_a_message(app, scored, params):
     r = app["list_anomalies"](get("anomalies", **params))
@@ -144,10 +152,77 @@ def test_chain_history_is_the_day_as_a_series(app, scored):
         assert r.status_code == 400 and orjson.loads(r.get_body())["error"]["message"], bad
 
 
-def test_health_reports_snapshot_age(app, scored):
+def test_health_names_nothing_stored_and_chains_say_how_fresh_each_underlying_is(app, scored):
     body = orjson.loads(app["health"](get("health")).get_body())
     openapi_schema("/health").validate(body)
-    assert body["status"] == "ok" and "SPY" in body["last_snapshot_age_seconds"]
+    assert set(body) == {"status", "storage", "version"} and body["status"] == "ok"
+    chains = orjson.loads(app["list_chains"](get("chains")).get_body())
+    openapi_schema("/chains").validate(chains)
+    spy = next(c for c in chains["items"] if c["underlying"] == "SPY")
+    assert spy["expiry"] == "2026-11-24" and spy["ts"] == "2026-11-24T17:00:44.000Z" and spy["age_seconds"] > 0
+    ages = [c["age_seconds"] for c in chains["items"]]
+    assert ages == sorted(ages)  # freshest first
+
+
+EXTREMES = ["0001-01-01T00:00:00Z", "9999-12-31T23:59:59Z", "1900-01-01T00:00:00Z", "2099-12-31T23:59:59Z",
+            "1900-01-01T00:00:00+23:59", "2099-12-31T23:59:59-23:59", ""]
+
+
+@pytest.mark.parametrize("value", EXTREMES)
+@pytest.mark.parametrize(("function", "path", "name"), [
+    ("chain_at", "chain", "at"), ("list_anomalies", "anomalies", "since"), ("list_anomalies", "anomalies", "until"),
+    ("chain_history", "chain/history", "since"), ("chain_history", "chain/history", "until"),
+    ("list_signals", "signals", "since")])
+def test_extreme_dates_get_an_answer_never_a_server_error(app, scored, function, path, name, value):
+    r = app[function](get(path, **{name: value}))
+    body = orjson.loads(r.get_body())
+    assert r.status_code in (200, 400, 404), (r.status_code, body)
+    status = str(r.status_code)
+    doc = document()["paths"]["/" + path]["get"]["responses"]
+    assert status in doc
+    openapi_schema("/" + path, status).validate(body)
+    if value in ("0001-01-01T00:00:00Z", "9999-12-31T23:59:59Z", ""):
+        assert r.status_code == 400 and name in body["error"]["message"]
+
+
+def test_chain_at_before_1970_finds_nothing_rather_than_the_newest(app, scored):
+    r = app["chain_at"](get("chain", at="1900-01-01T00:00:00Z", expiry="2026-11-24"))
+    assert r.status_code == 404
+
+
+def test_signals_say_where_the_list_starts(app, scored):
+    body = orjson.loads(app["list_signals"](get("signals", since="1900-01-01T00:00:00Z")).get_body())
+    openapi_schema("/signals").validate(body)
+    assert datetime.fromisoformat(body["since"].replace("Z", "+00:00")) > datetime.now(timezone.utc) - timedelta(days=8)
+
+
+def _functions(app) -> dict:
+    import function_app
+
+    from tests.functions.conftest import _functions as indexed
+    return {f.get_function_name(): f for f in indexed(function_app.app)}
+
+
+def test_every_route_takes_every_method_and_answers_the_wrong_ones_with_405(app):
+    """The host would answer a method the binding omits with 404, so every binding lists them all."""
+    doc = document()["paths"]
+    routes = {}
+    for name, f in _functions(app).items():
+        trigger = next((b for b in f.get_bindings_dict()["bindings"] if b["type"] == "httpTrigger"), None)
+        if trigger is None:
+            continue
+        assert {str(getattr(m, "value", m)) for m in trigger["methods"]} == set(EVERY_METHOD), name
+        routes["/" + trigger["route"]] = f.get_user_function()
+    assert set(routes) == set(doc)
+    for path, handler in routes.items():
+        assert {m.upper() for m in doc[path]} == set(handler.allowed), path
+        for method in EVERY_METHOD:
+            if method in handler.allowed:
+                continue
+            req = func.HttpRequest(method, f"http://l/api{path}", body=b"", route_params={"id": "0" * 24})
+            r = handler(req, connection_info="{}") if path == "/negotiate" else handler(req)
+            assert r.status_code == 405 and r.headers["Allow"] == ", ".join(handler.allowed), (path, method)
+            assert "not allowed" in orjson.loads(r.get_body())["error"]["message"]
 
 
 def test_malformed_message_raises_with_the_reason(app):

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-DATA_ROUTES = {"list_anomalies", "get_anomaly", "chain_latest", "chain_at", "chain_history", "list_signals",
+DATA_ROUTES = {"list_anomalies", "get_anomaly", "chain_latest", "chain_at", "chain_history", "list_signals", "list_chains",
                "negotiate"}
 PROBE = """
 import json, function_app

@@ -12,7 +12,8 @@ VPN = {
 }
 VPN_PSK = {"spyglass:vpnPsk": "correct-horse-battery-staple-0123456789"}
 NOTIFY = {"spyglass:notifyWebhookUrl": "https://api.telegram.org/botTOKEN/sendMessage",
-          "spyglass:alertWebhookUrl": "https://hooks.example.com/spyglass"}
+          "spyglass:alertWebhookUrl": "https://hooks.example.com/spyglass",
+          "spyglass:apiTokenKey": "a-test-key-that-is-long-enough-0123456789"}
 
 
 @pytest.fixture(scope="session")

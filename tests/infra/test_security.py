@@ -8,6 +8,7 @@ from spyglass_infra import roles
 
 from functions.realtime import HUB, SIGNALR_SETTING
 from functions.settings import API_AUTH_SETTING, SNAPSHOT_QUEUE, Settings
+from functions.tokens import KEY_SETTING as TOKEN_SETTING
 from spyglass.config import DetectorConfig
 from tests.infra.harness import Deployment
 
@@ -20,7 +21,7 @@ def test_infra_names_are_the_apps_names():
     app = Settings()
     assert n.SNAPSHOT_QUEUE == SNAPSHOT_QUEUE
     assert n.TABLES == {"ANOMALIES_TABLE": app.anomalies_table, "CHAINSTATE_TABLE": app.chainstate_table,
-                        "SIGNALS_TABLE": app.signals_table}
+                        "SIGNALS_TABLE": app.signals_table, "FAILURES_TABLE": app.failures_table}
     assert n.CLAIM_CHECK_CONTAINER == app.claim_container
     assert n.STORAGE_SETTING == app.storage_setting
     assert (n.SIGNALR_SETTING, n.SIGNALR_HUB) == (SIGNALR_SETTING, HUB)
@@ -46,7 +47,7 @@ def test_shared_key_is_on_only_for_the_edge_sas(dev, dev_entra):
 
 def test_queues_tables_and_containers_are_the_ones_the_app_uses(dev):
     assert {q.inputs["queueName"] for q in dev.of("storage:Queue")} == {SNAPSHOT_QUEUE, f"{SNAPSHOT_QUEUE}-poison"}
-    assert {t.inputs["tableName"] for t in dev.of("storage:Table")} == {"anomalies", "chainstate", "signals"}
+    assert {t.inputs["tableName"] for t in dev.of("storage:Table")} == {"anomalies", "chainstate", "signals", "failures"}
     assert {c.inputs["containerName"] for c in dev.of("storage:BlobContainer")} == {"claim-checks", "app-package"}
 
 
@@ -127,13 +128,22 @@ def test_role_assignments_are_scoped_to_what_the_app_touches(dev):
     assert all(scope != group and "/providers/" in scope for _, scope in grants(dev))
 
 
-def test_notify_secret_lives_in_key_vault_and_only_that_secret_is_readable(dev_vpn):
-    secret = dev_vpn.one("keyvault:Secret")
+@pytest.mark.parametrize(("setting", "secret_name", "value"), [
+    ("NOTIFY_WEBHOOK_URL", "notify-webhook-url", "telegram"), (TOKEN_SETTING, "api-token-key", "a-test-key")])
+def test_secrets_live_in_key_vault_and_only_those_secrets_are_readable(dev_vpn, setting, secret_name, value):
+    secret = next(s for s in dev_vpn.of("keyvault:Secret") if s.inputs["secretName"] == secret_name)
     assert (roles.KEY_VAULT_SECRETS_USER, secret.id) in grants(dev_vpn)
     s = settings_of(dev_vpn)
     vault = dev_vpn.one("keyvault:Vault").inputs["vaultName"]
-    assert s["NOTIFY_WEBHOOK_URL"] == f"@Microsoft.KeyVault(VaultName={vault};SecretName={secret.inputs['secretName']})"
-    assert "telegram" not in " ".join(s.values())
+    assert s[setting] == f"@Microsoft.KeyVault(VaultName={vault};SecretName={secret_name})"
+    assert value not in " ".join(s.values())
+
+
+def test_the_token_key_names_the_apps_setting_and_is_optional(dev):
+    from spyglass_infra import names as n
+
+    assert n.API_TOKEN_SETTING == TOKEN_SETTING
+    assert TOKEN_SETTING not in settings_of(dev) and not dev.of("keyvault:Secret")  # then each instance has its own
 
 
 def test_signalr_is_serverless_keyless_and_admits_only_the_dashboard(dev):
