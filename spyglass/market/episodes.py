@@ -44,17 +44,36 @@ def condition_label(sim: DaySimulation, id_: str, type_: str, subtype: str | Non
                       implies=implies, detail=detail)
 
 
+class Episodes:
+    """A condition's episodes: ``rate_per_hour`` onsets after ``warmup_s``, each waiting for a free line."""
+
+    name = ""
+
+    def __init__(self, sim: DaySimulation, rng: np.random.Generator, rate_per_hour: float, warmup_s: float,
+                 end_margin: int = 0) -> None:
+        self.sim = sim
+        self.rng = rng
+        ses = sim.session
+        self.iv = ses.interval.total_seconds()
+        last = ses.n_snapshots - 1
+        seqs = onsets(rng, rate_per_hour, ses.hours, min(n_snap(warmup_s, self.iv), last), last - end_margin)
+        self.pending = Pending(seqs, self.iv, self.name)
+        self.labels: list[dict] = []
+
+
 class Pending:
     """Onsets waiting for a free line: each retries every snapshot for ``RETRY_S``, then is skipped."""
 
     def __init__(self, seqs: list[int], interval_s: float, name: str) -> None:
-        self.due = [(s, s) for s in seqs]  # (next try, first due)
+        self.due = sorted((s, s) for s in seqs)  # (next try, first due)
         self.max_wait = n_snap(RETRY_S, interval_s)
         self.name = name
         self.skipped: list[dict] = []
 
     def take(self, seq: int, start) -> int:
         """Try ``start(seq)`` for every onset due; returns how many started."""
+        if not self.due or self.due[0][0] > seq:  # kept sorted by next try
+            return 0
         started = 0
         keep = []
         for nxt, first in self.due:
@@ -66,7 +85,7 @@ class Pending:
                 self.skipped.append({"type": self.name, "due_seq": first, "reason": "no free line"})
             else:
                 keep.append((seq + 1, first))
-        self.due = keep
+        self.due = sorted(keep)
         return started
 
     def finish(self) -> None:
