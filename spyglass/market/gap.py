@@ -44,8 +44,8 @@ class GapEvent:
         at = datetime.combine(ses.trading_date, cfg.at, NEW_YORK).astimezone(timezone.utc)
         g = math.ceil((at - ses.start) / ses.interval)
         self.seq: int | None = g if 1 <= g < ses.n_snapshots else None
-        self.skipped = [] if self.seq is not None else [{"type": "smile_shift", "due": at.isoformat(),
-                                                         "reason": "outside the window"}]
+        self.skipped = [] if self.seq is not None else [
+            {"type": "smile_shift", "subtype": None, "due": at.isoformat(), "reason": "outside the window"}]
         self.at_s = (at - ses.open).total_seconds()
         self._before: tuple[float, float] | None = None  # (spot, atm vol) of the last pre-jump snapshot
         self._after: tuple[float, float] | None = None
