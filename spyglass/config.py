@@ -9,7 +9,7 @@ environment (``SPYGLASS_<FIELD>``) by adapters.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, fields, replace
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +38,19 @@ def underlying_spec(symbol: str) -> UnderlyingSpec:
 class DetectorConfig:
     # quote hygiene
     min_price: float = 0.05  # below this mid, IVs are noise: no IV-based rule fires
-    stale_seconds: float = 30.0  # a snapshot this much older than the newest seen is stale
+    # quote freshness (detect/freshness.py): a line that has not ticked while the model says its value moved
+    # more than this many half-spreads (plus a tick) is not a price any more
+    stale_half_spreads: float = 2.0
+    stale_report_seconds: float = 5.0  # ...and is reported (once per episode) when it stays frozen this long
+    # the robust screen (detect/screen.py): a quote this far from what its neighbours imply is a data error
+    outlier_ratio: float = 5.0  # or a price this many times (or this fraction of) the neighbours' value
+    outlier_half_spreads: float = 5.0  # ...and this many of its neighbours' half-spreads (at least 5 ticks) away
+    outlier_vol_points: float = 25.0  # a side this far in vol from what its neighbours imply (not near the close)
+    # forward: a call/put pair whose implied forward is this many of its half-widths (plus a tick) from the
+    # spot carried to the close is dropped; when the options agree with each other but not with spot,
+    # spot is the data error (spot_mismatch)
+    forward_pair_half_spreads: float = 4.0
+    spot_mismatch_half_spreads: float = 10.0
     # mispricing: whole quote away from fair by k half-spreads and a dollar edge
     mispricing_k: float = 3.0
     mispricing_min_edge: float = 3.0  # dollars per contract beyond the spread, after fees
@@ -59,6 +71,9 @@ class DetectorConfig:
     iv_jump_half_spreads: float = 3.0
     # smile fit
     near_close_minutes: float = 20.0
+    # floods (detect/floods.py): one rule flagging this many contracts the same way in one snapshot is one
+    # chain-level event, not that many alerts
+    flood_contracts: int = 5
     # persistence
     continuing_every_seconds: float = 30.0
     forget_after_seconds: float = 10.0
@@ -75,9 +90,3 @@ class DetectorConfig:
             if raw is not None:
                 updates[f.name] = type(getattr(cfg, f.name))(raw)
         return replace(cfg, **updates)
-
-
-@dataclass(frozen=True, slots=True)
-class EngineConfig:
-    underlying: UnderlyingSpec = field(default_factory=UnderlyingSpec)
-    detectors: DetectorConfig = field(default_factory=DetectorConfig)

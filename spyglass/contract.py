@@ -39,7 +39,6 @@ ANOMALY_TYPES = (
     "volume_spike",
     "spread_blowout",
     "iv_jump",
-    "smile_shift",  # chain-level: many contracts repriced the same way at once (no contract)
     "data_error",
 )
 SEVERITIES = ("low", "medium", "high")
@@ -325,6 +324,9 @@ class Anomaly:
     evidence: dict[str, Any]
     data_quality: dict[str, Any]
     id: str = field(default="")
+    # an incident's other faces on the same contract and snapshot (each: type, rule, score, severity, edge,
+    # summary, evidence); empty for a single finding and then left out of the JSON
+    facets: tuple[dict[str, Any], ...] = ()
 
     def __post_init__(self) -> None:
         if self.type not in ANOMALY_TYPES:
@@ -333,6 +335,9 @@ class Anomaly:
             raise ValueError(f"unknown severity {self.severity!r}")
         if not math.isfinite(float(self.score)):
             raise ValueError(f"score must be finite, got {self.score!r}")
+        for facet in self.facets:
+            if facet.get("type") not in ANOMALY_TYPES or facet.get("severity") not in SEVERITIES:
+                raise ValueError(f"bad facet {facet!r}")
         if not self.id:
             object.__setattr__(
                 self, "id", anomaly_id(self.underlying, self.expiry, self.ts, self.right, self.strike, self.type)
@@ -353,7 +358,13 @@ class Anomaly:
             "edge": None if self.edge is None else round(float(self.edge), 2),
             "evidence": self.evidence,
             "data_quality": self.data_quality,
+            **({"facets": list(self.facets)} if self.facets else {}),
         }
+
+    @property
+    def types(self) -> tuple[str, ...]:
+        """The primary type and every facet's: what this incident is evidence of."""
+        return (self.type, *(f["type"] for f in self.facets))
 
     def to_json(self) -> bytes:
         return orjson.dumps(self.to_dict(), option=orjson.OPT_SERIALIZE_NUMPY)
@@ -373,4 +384,5 @@ class Anomaly:
             edge=d.get("edge"),
             evidence=d.get("evidence") or {},
             data_quality=d.get("data_quality") or {},
+            facets=tuple(d.get("facets") or ()),
         )

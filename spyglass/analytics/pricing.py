@@ -31,7 +31,8 @@ class PricedChain:
     forward: ForwardEstimate
     mid: np.ndarray
     half_spread: np.ndarray
-    two_sided: np.ndarray
+    two_sided: np.ndarray  # the quote is two-sided (whether or not it can be trusted)
+    usable: np.ndarray  # two-sided and trusted: what set the forward and the smile
     bid_iv: np.ndarray
     ask_iv: np.ndarray
     mid_iv: np.ndarray
@@ -64,15 +65,24 @@ def expiry_close_of(snapshot: Snapshot, spec: UnderlyingSpec) -> datetime:
         return datetime.combine(snapshot.expiry, time(16, 0), NEW_YORK).astimezone(timezone.utc)
 
 
-def price_chain(snapshot: Snapshot, spec: UnderlyingSpec, cfg: DetectorConfig, smile_prior: dict | None = None
-                ) -> PricedChain:
-    chain = snapshot.chain
-    n = len(chain)
+def carry_inputs(snapshot: Snapshot, spec: UnderlyingSpec) -> tuple[float, float, float]:
+    """(years to the close, rate, dividend yield) of a snapshot, defaults filled in."""
     t = time_to_expiry(snapshot.ts, expiry_close_of(snapshot, spec))
     rate = spec.default_rate if snapshot.rate is None else snapshot.rate
     q = spec.default_dividend_yield if snapshot.dividend_yield is None else snapshot.dividend_yield
-    fwd = parity_forward(chain, snapshot.spot, t, rate, q)
+    return t, rate, q
+
+
+def price_chain(snapshot: Snapshot, spec: UnderlyingSpec, cfg: DetectorConfig, smile_prior: dict | None = None,
+                trusted: np.ndarray | None = None) -> PricedChain:
+    """Price a snapshot; only ``trusted`` quotes (default: all) set the forward and the smile."""
+    chain = snapshot.chain
+    n = len(chain)
+    t, rate, q = carry_inputs(snapshot, spec)
     ok = two_sided(chain.bid, chain.ask)
+    usable = ok if trusted is None else ok & trusted
+    fwd = parity_forward(chain, snapshot.spot, t, rate, q, usable, tick=spec.tick,
+                         pair_half_spreads=cfg.forward_pair_half_spreads, spot_half_spreads=cfg.spot_mismatch_half_spreads)
     mid = np.where(ok, 0.5 * (chain.bid + chain.ask), np.nan)
     half = np.where(ok, np.maximum(0.5 * (chain.ask - chain.bid), 0.5 * spec.tick), np.nan)
 
@@ -86,7 +96,7 @@ def price_chain(snapshot: Snapshot, spec: UnderlyingSpec, cfg: DetectorConfig, s
 
     near_close = t * 525600.0 <= cfg.near_close_minutes
     fit = fit_smile(
-        chain.strike, chain.is_call, np.where(ok, chain.bid, np.nan), np.where(ok, chain.ask, np.nan),
+        chain.strike, chain.is_call, np.where(usable, chain.bid, np.nan), np.where(usable, chain.ask, np.nan),
         mid_iv, fwd.forward, t, rate, tick=spec.tick, near_close=near_close, min_price=cfg.min_price,
         prior=smile_prior,
     )
@@ -100,6 +110,6 @@ def price_chain(snapshot: Snapshot, spec: UnderlyingSpec, cfg: DetectorConfig, s
                np.full(n, rate), fitted, chain.is_call)
     return PricedChain(
         snapshot=snapshot, spec=spec, t=t, minutes_to_close=t * 525600.0, rate=rate, dividend_yield=q,
-        forward=fwd, mid=mid, half_spread=half, two_sided=ok, bid_iv=bid_iv, ask_iv=ask_iv, mid_iv=mid_iv,
+        forward=fwd, mid=mid, half_spread=half, two_sided=ok, usable=usable, bid_iv=bid_iv, ask_iv=ask_iv, mid_iv=mid_iv,
         fit=fit, fitted_iv=fitted, fair=fair, residual=(mid - fair) / half, greeks=g,
     )

@@ -31,7 +31,7 @@ _Z = np.linspace(-4.0, 4.0, 81)  # 25-delta vols interpolate to well under 0.1 v
 
 def expected_move(p: PricedChain) -> float:
     """ATM straddle mid, interpolated to the forward: the market's price of the move to the close."""
-    k, ci, pi = call_put_pairs(p.chain, p.two_sided)
+    k, ci, pi = call_put_pairs(p.chain, p.usable)
     if k.size == 0:
         return math.nan
     straddle = p.mid[ci] + p.mid[pi]

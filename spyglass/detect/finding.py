@@ -17,11 +17,12 @@ class Finding:
     summary: str
     edge: float | None = None
     numbers: dict[str, Any] = field(default_factory=dict)
+    facets: tuple[Finding, ...] = ()  # the other faces of the same event on this contract (detect/incidents.py)
 
     @property
     def key(self) -> str:
-        """What makes two findings in a row one condition: type and contract, and for
-        instantaneous events (jumps) their direction, so a reversal is a new event."""
+        """What makes two findings in a row one condition: type and contract, and their direction where they
+        have one (rich or cheap, up or down), so a flip to the other side is a new event."""
         k = "" if self.strike is None else f"{self.strike:g}"
         direction = self.numbers.get("direction_key", "")
         return f"{self.type}|{self.right or ''}|{k}|{direction}"

@@ -9,7 +9,7 @@ from spyglass.contract import Chain
 
 
 @njit(cache=True)
-def _window_median(v: np.ndarray, width: int, include_self: bool) -> np.ndarray:
+def window_median(v: np.ndarray, width: int, include_self: bool, min_count: int) -> np.ndarray:
     n = v.shape[0]
     out = np.full(n, np.nan)
     buf = np.empty(2 * width + 1)
@@ -19,20 +19,22 @@ def _window_median(v: np.ndarray, width: int, include_self: bool) -> np.ndarray:
             if (j != i or include_self) and v[j] == v[j]:
                 buf[m] = v[j]
                 m += 1
-        if m:
+        if m >= min_count:
             s = np.sort(buf[:m])
             out[i] = s[m // 2] if m % 2 else 0.5 * (s[m // 2 - 1] + s[m // 2])
     return out
 
 
-def neighbour_median(chain: Chain, values: np.ndarray, width: int, include_self: bool) -> np.ndarray:
+def neighbour_median(chain: Chain, values: np.ndarray, width: int, include_self: bool, min_count: int = 1
+                     ) -> np.ndarray:
     """Median of ``values`` over the ``width`` strikes either side, same right; NaNs ignored.
 
-    Strikes with no finite neighbour get NaN.
+    Strikes with fewer than ``min_count`` finite neighbours get NaN.
     """
     out = np.full(len(chain), np.nan)
     for call in (True, False):
         idx = np.flatnonzero(chain.is_call == call)
         if idx.size:
-            out[idx] = _window_median(np.ascontiguousarray(values[idx], dtype=np.float64), width, include_self)
+            out[idx] = window_median(np.ascontiguousarray(values[idx], dtype=np.float64), width, include_self,
+                                      max(min_count, 1))
     return out

@@ -14,7 +14,8 @@ import numpy as np
 from spyglass.analytics.pricing import PricedChain
 
 
-def grade(p: PricedChain, bad: np.ndarray) -> dict[str, Any]:
+def grade(p: PricedChain, bad: np.ndarray, frozen: np.ndarray | None = None, outlier: np.ndarray | None = None
+          ) -> dict[str, Any]:
     ch = p.chain
     band = 2.0 * (p.fit.atm_vol if p.fit.ok else 0.2) * math.sqrt(max(p.t, 1e-9))
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -25,6 +26,13 @@ def grade(p: PricedChain, bad: np.ndarray) -> dict[str, Any]:
         notes.append("delayed market data")
     if bad.any():
         notes.append(f"{int(bad.sum())} contract(s) with data errors excluded")
+    if frozen is not None and frozen.any():
+        notes.append(f"{int(frozen.sum())} stale quote(s) excluded: not updated while the market moved")
+    if outlier is not None and outlier.any():
+        notes.append(f"{int(outlier.sum())} outlier quote(s) excluded: far from what their neighbours imply")
+    if p.forward.dropped:
+        notes.append(f"{p.forward.dropped} call/put pair(s) left out of the forward: they disagreed with spot and "
+                     "the other pairs")
     if p.forward.method != "parity":
         notes.append("forward from the carry model: no two-sided call/put pairs near the money")
     if p.fit.method in ("line", "flat"):
@@ -35,7 +43,8 @@ def grade(p: PricedChain, bad: np.ndarray) -> dict[str, Any]:
         notes.append(f"{p.minutes_to_close:.0f} min to the close: fair values from a price-space fit")
     if not p.fit.ok or share < 0.5:
         g = "poor"
-    elif share < 0.8 or bad.any() or p.snapshot.delayed or p.fit.method != "spline":
+    elif (share < 0.8 or bad.any() or p.snapshot.delayed or p.fit.method != "spline"
+          or any(m is not None and m.any() for m in (frozen, outlier))):
         g = "degraded"
     else:
         g = "good"

@@ -8,21 +8,20 @@ instances can score one chain in turn.
 from __future__ import annotations
 
 import hashlib
+import math
 from dataclasses import dataclass
+
 import numpy as np
 
 from spyglass.analytics.exposure import gamma_exposure
-from spyglass.analytics.pricing import PricedChain, expiry_close_of, price_chain
+from spyglass.analytics.pricing import PricedChain, carry_inputs, expiry_close_of, price_chain
 from spyglass.analytics.summary import ChainAnalytics, summarize
 from spyglass.config import DetectorConfig, underlying_spec
 from spyglass.contract import Anomaly, Snapshot, iso_ms
-from spyglass.detect import lifecycle, quality
+from spyglass.detect import floods, freshness, incidents, lifecycle, quality, screen
 from spyglass.detect.finding import Finding
 from spyglass.detect.rules import arbitrage, data_error, iv_jump, mispricing, parity, spread_blowout, volume_spike
 from spyglass.detect.state import ChainState, ContractSeries
-
-SPOT_MISMATCH = 0.01  # spot this far from the parity forward's carry is a data error
-
 
 @dataclass(frozen=True, slots=True)
 class ScoreResult:
@@ -48,45 +47,61 @@ class Scorer:
             return ScoreResult([self._anomaly(snapshot, refused, "new", snapshot.ts, {"grade": "poor",
                                "two_sided_share": 0.0, "notes": [refused.summary]})], None, state, False)
 
-        p = price_chain(snapshot, spec, cfg, state.smile)
         chain = snapshot.chain
         first = state.series is None
         prev = ContractSeries.empty(chain) if first else state.series.aligned_to(chain)
         bad, findings = data_error.contract_errors(chain, None if first else prev)
-        carry = snapshot.spot * np.exp((p.rate - p.dividend_yield) * p.t)
-        spot_bad = p.forward.method == "parity" and abs(p.forward.forward / carry - 1.0) > SPOT_MISMATCH
-        if spot_bad:
-            findings.append(data_error.spot_mismatch(snapshot.spot, p.forward.forward, carry))
-        clean = ~bad
+        # before anything is priced: which quotes are prices at all (frozen lines, bad prints)
+        t, rate, q = carry_inputs(snapshot, spec)
+        carry = snapshot.spot * math.exp((rate - q) * max(t, 0.0))
+        dt = 0.0 if first else (snapshot.ts - state.last_ts).total_seconds()
+        ts_s = snapshot.ts.timestamp()
+        fresh = freshness.assess(chain, ts_s, dt, carry, t, rate, prev, freshness.fallback_vol(state.smile),
+                                 spec.tick, cfg)
+        near_close = t * 525600.0 <= cfg.near_close_minutes
+        odd = screen.screen(chain, carry, t, rate, bad | fresh.frozen, prev["fit_vol"], spec.tick, near_close, cfg)
+        findings += data_error.outliers(chain, np.flatnonzero(odd.outlier), odd.neighbour_fair, odd.side)
+        once = data_error.stale_quotes(chain, np.flatnonzero(fresh.newly_stale), fresh.age_s, fresh.model_move,
+                                       carry - prev["anchor_fwd"], np.isfinite(chain.quote_age_ms))
+        clean = ~(bad | fresh.frozen | odd.outlier)
 
-        findings += mispricing.detect(p, clean, cfg)
-        findings += parity.detect(p, clean, cfg)
-        findings += arbitrage.detect(p, clean, cfg)
+        p = price_chain(snapshot, spec, cfg, state.smile, trusted=clean)
+        if p.forward.spot_mismatch:
+            findings.append(data_error.spot_mismatch(snapshot.spot, p.forward.forward, p.forward.carry,
+                                                     p.forward.spot_gap_half_spreads))
+        market: list[Finding] = []
+        market += mispricing.detect(p, clean, cfg)
+        market += parity.detect(p, clean, cfg)
+        market += arbitrage.detect(p, clean, cfg)
 
         spread = spread_blowout.spreads(chain, p.two_sided & clean)
         res_vol, res_price = iv_jump.residuals(p, clean, cfg)
-        updates: dict[str, np.ndarray] = {}
-        dt = 0.0 if first else (snapshot.ts - state.last_ts).total_seconds()
+        updates: dict[str, np.ndarray] = dict(fresh.updates)
         if dt > 0:
-            rate = volume_spike.interval_rate(chain, prev, dt)
-            rate = np.where(clean, rate, np.nan)
+            rate_now, interval = volume_spike.interval_rate(chain, prev, ts_s)
+            rate_now = np.where(clean, rate_now, np.nan)
             mean, std = volume_spike.baseline(chain, prev, cfg)
-            findings += volume_spike.detect(chain, rate, dt, mean, std, clean, cfg)
-            findings += spread_blowout.detect(chain, spread, prev, clean, spec.tick, cfg)
-            if not spot_bad:
-                findings += iv_jump.detect(p, res_vol, res_price, prev, snapshot.spot - state.last_spot, cfg)
-            updates |= volume_spike.update(prev, rate, dt, cfg)
+            market += volume_spike.detect(chain, rate_now, interval, mean, std, clean, cfg)
+            market += spread_blowout.detect(chain, spread, prev, clean, spec.tick, cfg)
+            if not p.forward.spot_mismatch:
+                market += iv_jump.detect(p, res_vol, res_price, prev, snapshot.spot - state.last_spot, cfg)
+            updates |= volume_spike.update(prev, rate_now, interval, cfg)
             updates |= spread_blowout.update(prev, spread, dt)
         else:
             updates |= spread_blowout.update(prev, spread, 1.0)
-        updates["volume"] = np.where(np.isfinite(chain.volume) & clean, chain.volume, prev["volume"])
+        seen_volume = np.isfinite(chain.volume) & clean
+        updates["volume"] = np.where(seen_volume, chain.volume, prev["volume"])
+        updates["volume_ts"] = np.where(seen_volume, ts_s, prev["volume_ts"])
         updates["residual_vol"] = res_vol
         updates["residual_price"] = res_price
         updates["was_two_sided"] = np.where(p.two_sided, 1.0, 0.0)
+        updates["fit_vol"] = np.where(np.isfinite(p.fitted_iv), p.fitted_iv, prev["fit_vol"])
         series = ContractSeries(prev.is_call, prev.strike, {**prev.values, **updates})
 
-        dq = quality.grade(p, bad)
+        findings = incidents.merge(floods.collapse(findings + market, p, cfg))
+        dq = quality.grade(p, bad, fresh.frozen, odd.outlier)
         emit, active = lifecycle.advance(findings, state.active, snapshot.ts, cfg)
+        emit += [(f, "new", snapshot.ts) for f in floods.collapse(once, p, cfg)]  # once per stale episode
         anomalies = [self._anomaly(snapshot, f, st, first_seen, dq) for f, st, first_seen in emit]
         analytics = summarize(p, _exposure(p), dq)
         new_state = state.evolve(
@@ -112,7 +127,13 @@ class Scorer:
         return Anomaly(
             underlying=snapshot.underlying, expiry=snapshot.expiry, ts=snapshot.ts, right=f.right, strike=f.strike,
             type=f.type, score=f.score, severity=f.severity, edge=f.edge, evidence=evidence, data_quality=dq,
+            facets=tuple(_facet(x) for x in f.facets),
         )
+
+
+def _facet(f: Finding) -> dict:
+    return {"type": f.type, "rule": f.rule, "score": round(float(f.score), 4), "severity": f.severity,
+            "edge": None if f.edge is None else round(float(f.edge), 2), "summary": f.summary, "evidence": f.numbers}
 
 
 def _exposure(p: PricedChain):

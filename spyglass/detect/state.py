@@ -17,6 +17,7 @@ from spyglass.contract import Chain, iso_ms, parse_iso
 
 _SERIES_FIELDS = (
     "volume",  # last cumulative volume
+    "volume_ts",  # when it was seen (epoch s): a line left out for a while measures its rate over the whole gap
     "rate_mean",  # EW mean of interval volume per second
     "rate_var",  # EW variance of the same
     "rate_obs",  # number of interval observations
@@ -25,7 +26,16 @@ _SERIES_FIELDS = (
     "residual_vol",  # last (mid IV - fitted IV), NaN when not clean
     "residual_price",  # last (mid - fair), dollars per share
     "was_two_sided",  # 1.0 if bid and ask were both present last time
+    # quote freshness (detect/freshness.py)
+    "bid",  # last bid and ask seen, to tell a quote that ticked from one that did not
+    "ask",
+    "anchor_fwd",  # carry forward, years to the close and time (epoch s) at the line's last tick
+    "anchor_t",
+    "anchor_ts",
+    "fit_vol",  # the fitted smile's vol at this strike last time (prices the model's move since the tick)
+    "stale",  # 1.0 while a reported stale episode lasts
 )
+_ZERO_FIELDS = ("rate_obs", "spread_obs", "stale")
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,7 +50,7 @@ class ContractSeries:
     def empty(cls, chain: Chain) -> ContractSeries:
         n = len(chain)
         vals = {name: np.full(n, math.nan) for name in _SERIES_FIELDS}
-        for name in ("rate_obs", "spread_obs"):
+        for name in _ZERO_FIELDS:
             vals[name] = np.zeros(n)
         return cls(chain.is_call.copy(), chain.strike.copy(), vals)
 
@@ -71,7 +81,13 @@ class ContractSeries:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> ContractSeries:
-        vals = {name: np.array([math.nan if v is None else v for v in d[name]], dtype=float) for name in _SERIES_FIELDS}
+        n = len(d["strike"])
+        vals = {}
+        for name in _SERIES_FIELDS:
+            if name in d:  # a state saved by an older version lacks the newer fields: they start empty
+                vals[name] = np.array([math.nan if v is None else v for v in d[name]], dtype=float)
+            else:
+                vals[name] = np.zeros(n) if name in _ZERO_FIELDS else np.full(n, math.nan)
         return cls(np.array([r == "C" for r in d["right"]], dtype=bool), np.array(d["strike"], dtype=float), vals)
 
 

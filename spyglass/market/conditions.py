@@ -134,7 +134,7 @@ class OneSidedPulls:
 
 @dataclass(frozen=True)
 class Gap:
-    """Once in the session spot jumps and the smile reprices (a chain-level smile_shift).
+    """Once in the session spot jumps and the smile reprices: a chain-level iv_jump/smile_shift.
 
     ``direction`` +1 up, -1 down, 0 a seeded coin. Each line reprices after its
     own lag in ``lag_s``; until then it shows its last pre-jump quote. Trading

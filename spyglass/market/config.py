@@ -89,8 +89,8 @@ PROFILES: Mapping[str, UnderlyingProfile] = MappingProxyType(
 )
 GENERIC_PROFILE = UnderlyingProfile(100.0, 0.20, 0.0, 2.0e5, 2_000)
 
-# the contract-level types the injector knows (smile_shift is a chain-wide market event, not injected here)
-INJECTED_TYPES = tuple(t for t in ANOMALY_TYPES if t != "smile_shift")
+# the types the injector knows (every anomaly/1 type)
+INJECTED_TYPES = ANOMALY_TYPES
 # ~15 of each type in a 6.5 h day
 DEFAULT_RATE_PER_HOUR = 2.3
 DEFAULT_RATES: Mapping[str, float] = MappingProxyType({t: DEFAULT_RATE_PER_HOUR for t in INJECTED_TYPES})

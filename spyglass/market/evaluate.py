@@ -2,15 +2,20 @@
 
 Events. Anomaly records are grouped into events by (underlying, expiry, type,
 right, strike, evidence.first_seen); a record without ``first_seen`` is an
-event of its own. An event's time is the earliest ts of its records.
+event of its own. An event's time is the earliest ts of its records. An
+incident (a record with ``facets``) has the types of its primary and of each
+facet; a chain-level finding (no strike) may name the lines it stands for in
+``evidence.contracts`` ("C 601").
 
 Matching. An event matches a label when
-- the types are equal,
+- the label's type is one of the event's types,
 - the rights are equal, if the label has a right (not checked for ``parity``,
   which concerns both legs of a strike),
 - the strikes are equal, if the label has a strike (within one strike step for
-  ``arbitrage``, whose anomaly may name a wing or the body); a label without a
-  strike (snapshot-level data errors) matches any strike,
+  ``arbitrage``, whose anomaly may name a wing or the body); a chain-level
+  event matches a contract's label when it names that line; a label without a
+  strike (snapshot-level data errors) matches any strike, except a
+  smile_shift (a gap), which only a chain-level event matches,
 - underlying and expiry are equal where both sides carry them,
 - and the event's time lies in [label.start, label.end + 2 * interval].
 
@@ -33,7 +38,8 @@ Beyond the scores:
 - ``stale``: of the frozen line-snapshots of every stale_quote label (start to
   end at the interval), how many carry a market anomaly (any type but
   data_error) on that contract: an event on that strike and right (or with a
-  null right) whose records' ts span [first, last] covers the snapshot.
+  null right, or a chain-level one naming the line) whose records' ts span
+  [first, last] covers the snapshot.
 - ``by_size``: recall by size bucket, where labels carry a size: mispricing
   edge beyond the quote in ticks (2, 3-4, 5+), volume_spike multiple (8-12,
   12-20, 20+).
@@ -46,7 +52,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -68,6 +74,8 @@ class Event:
     expiry: str | None = None
     records: int = 1
     first_seen: str | None = None
+    types: tuple[str, ...] = ()  # an incident's primary type and its facets' (a label of any of them matches)
+    contracts: tuple[str, ...] = ()  # a chain-level finding's lines ("C 601"), from its evidence
     last_ts: datetime | None = None  # ts of the event's latest record
 
     def __post_init__(self) -> None:
@@ -266,7 +274,10 @@ def group_events(anomalies: Iterable[Any]) -> list[Event]:
         strike = None if strike is None else float(strike)
         ev = rec.get("evidence") or {}
         first_seen = ev.get("first_seen") if isinstance(ev, dict) else None
-        e = Event(rec["type"], rec.get("right"), strike, ts, rec.get("underlying"), rec.get("expiry"), 1, first_seen)
+        types = (rec["type"], *(f["type"] for f in rec.get("facets") or ()))
+        contracts = tuple(ev.get("contracts") or ()) if isinstance(ev, dict) else ()
+        e = Event(rec["type"], rec.get("right"), strike, ts, rec.get("underlying"), rec.get("expiry"), 1, first_seen,
+                  types, contracts)
         if first_seen is None:
             singles.append(e)
             continue
@@ -299,19 +310,26 @@ class _Label:
 
 
 def _matches(ev: Event, lb: _Label, as_type: str, window: timedelta) -> bool:
-    if ev.type != as_type:
+    if as_type not in (ev.types or (ev.type,)):
         return False
     if lb.right is not None and as_type != "parity" and ev.right != lb.right:
         return False
+    if lb.raw.get("subtype") == "smile_shift" and ev.strike is not None:
+        return False  # a chain event is matched by a chain-level finding, not by one line
     if lb.strike is not None:
-        if ev.strike is None:
-            return False
+        if ev.strike is None:  # a chain-level finding (a flood) names the lines it stands for
+            return any(c in ev.contracts for c in _names(lb, as_type))
         tol = lb.strike_step * (1 + 1e-6) if as_type == "arbitrage" else 1e-6
         if abs(ev.strike - lb.strike) > tol:
             return False
     if not _same_chain(ev, lb):
         return False
     return lb.start <= ev.ts <= lb.end + window
+
+
+def _names(lb: _Label, as_type: str) -> tuple[str, ...]:
+    rights = ("C", "P") if lb.right is None or as_type == "parity" else (lb.right,)
+    return tuple(f"{r} {lb.strike:g}" for r in rights)
 
 
 def _same_chain(ev: Event, lb: _Label) -> bool:
@@ -343,8 +361,13 @@ def _stale_exposure(lbs: list[_Label], events: list[Event], interval_s: float) -
     out = StaleExposure()
     market: dict[float, list[Event]] = defaultdict(list)
     for ev in events:
-        if ev.type != "data_error" and ev.strike is not None:
+        if ev.type == "data_error":
+            continue
+        if ev.strike is not None:
             market[round(ev.strike, 6)].append(ev)
+        for name in ev.contracts:  # a chain-level market finding covers each line it names
+            right, strike = name.split()
+            market[round(float(strike), 6)].append(replace(ev, right=right))
     for lb in lbs:
         if lb.raw.get("subtype") != "stale_quote" or lb.strike is None:
             continue
@@ -416,11 +439,12 @@ def evaluate(
     for ev in events:
         s = scores[ev.type]
         s.events += 1
-        hit = [lb for lb in by_type[ev.type] if _matches(ev, lb, ev.type, window)]
+        types = ev.types or (ev.type,)
+        hit = [lb for t in types for lb in by_type[t] if _matches(ev, lb, t, window)]
         if hit:
             s.matched_events += 1
             detected.update(id(lb) for lb in hit)
-        elif any(_matches(ev, lb, ev.type, window) for lb in excusing[ev.type]):
+        elif any(_matches(ev, lb, t, window) for t in types for lb in excusing[t]):
             s.explained_events += 1
         else:
             s.fp += 1

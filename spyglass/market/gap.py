@@ -1,4 +1,4 @@
-"""A gap: spot jumps and the whole smile reprices at once, a chain-level smile_shift.
+"""A gap: spot jumps and the whole smile reprices at once, a chain-level iv_jump/smile_shift.
 
 At the first snapshot at or after ``Gap.at`` spot moves by ``move`` (up or
 down), the ATM vol level is multiplied by ``vol_factor`` and the skew by
@@ -45,7 +45,7 @@ class GapEvent:
         g = math.ceil((at - ses.start) / ses.interval)
         self.seq: int | None = g if 1 <= g < ses.n_snapshots else None
         self.skipped = [] if self.seq is not None else [
-            {"type": "smile_shift", "subtype": None, "due": at.isoformat(), "reason": "outside the window"}]
+            {"type": "iv_jump", "subtype": "smile_shift", "due": at.isoformat(), "reason": "outside the window"}]
         self.at_s = (at - ses.open).total_seconds()
         self._before: tuple[float, float] | None = None  # (spot, atm vol) of the last pre-jump snapshot
         self._after: tuple[float, float] | None = None
@@ -118,5 +118,5 @@ class GapEvent:
             "max_lag_snapshots": int(self.held.max(initial=0)),
         }
         self._labels.append(condition_label(
-            sim, f"{sim.underlying}-{sim.expiry.isoformat()}-gap", "smile_shift", None, None, None,
+            sim, f"{sim.underlying}-{sim.expiry.isoformat()}-gap", "iv_jump", "smile_shift", None, None,
             sim.session.ts(self.seq), sim.session.ts(end_seq), ("data_error",), detail))

@@ -70,14 +70,14 @@ class ChainKit:
         for i, extra in (volume_add or {}).items():
             self.volume[i] += extra
             vol_now[i] += extra
-        quotes = {"bid": bid, "ask": ask}
+        quotes = {"bid": bid, "ask": ask, "age": np.full(k.size, np.nan)}  # age: quote_age_ms, NaN = not sent
         if mutate is not None:
             mutate(quotes, k, call, fair)
         oi = np.round(self.oi_scale * np.exp(-np.abs(k - self.spot) / 8) * np.where(call, 1.0, self.put_oi_ratio))
         rows = [
             {"right": "C" if c else "P", "strike": float(kk), "bid": _j(b), "ask": _j(a), "last": None,
-             "volume": int(v), "open_interest": int(o)}
-            for c, kk, b, a, v, o in zip(call, k, quotes["bid"], quotes["ask"], vol_now, oi)
+             "volume": int(v), "open_interest": int(o), **({} if age != age else {"quote_age_ms": float(age)})}
+            for c, kk, b, a, v, o, age in zip(call, k, quotes["bid"], quotes["ask"], vol_now, oi, quotes["age"])
         ]
         return Snapshot.from_dict({
             "schema": "chain-snapshot/1", "underlying": self.underlying, "ts": iso_ms(ts), "spot": self.spot,

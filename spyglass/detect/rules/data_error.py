@@ -3,6 +3,8 @@
 Contract-level: crossed quotes (bid > ask), negative prices, non-finite
 prices, an ask that vanished (every listed option has an offer; an ask that
 vanishes from a two-sided line is a feed fault), cumulative volume that fell, duplicate (right, strike).
+Quote-level (detect/freshness.py, detect/screen.py): a stale quote (once per
+episode), an outlier far from what its neighbours imply.
 Snapshot-level: out-of-order or repeated snapshots, snapshots after the close,
 a spot that disagrees with the parity forward. A contract with a data error is
 excluded from every market rule for that snapshot: errors suppress, never
@@ -69,6 +71,40 @@ def contract_errors(chain: Chain, prev: ContractSeries | None) -> tuple[np.ndarr
     return bad, findings
 
 
+def stale_quotes(chain: Chain, idx: np.ndarray, age_s: np.ndarray, model_move: np.ndarray, forward_move: np.ndarray,
+                 given: np.ndarray) -> list[Finding]:
+    """One finding per line whose stale episode starts now."""
+    out = []
+    for i in idx:
+        k, c = float(chain.strike[i]), bool(chain.is_call[i])
+        how = "by its quote age" if given[i] else "unchanged across snapshots"
+        out.append(_finding(
+            "C" if c else "P", k, "stale_quote",
+            f"{contract_label(c, k)}: quote {_px(chain.bid[i])} x {_px(chain.ask[i])} has not updated for "
+            f"{age_s[i]:.0f} s ({how}) while the forward moved {forward_move[i]:+.2f}, which should have moved it "
+            f"about {model_move[i]:.2f}; not a price until it updates", severity="low",
+            age_s=round(float(age_s[i]), 1), bid=_num(chain.bid[i]), ask=_num(chain.ask[i]),
+            forward_move=round(float(forward_move[i]), 4), model_move=round(float(model_move[i]), 4),
+            age_source="quote_age_ms" if given[i] else "inferred"))
+    return out
+
+
+def outliers(chain: Chain, idx: np.ndarray, fair: np.ndarray, side: np.ndarray) -> list[Finding]:
+    """One finding per quote the robust screen set aside."""
+    out = []
+    for i in idx:
+        k, c = float(chain.strike[i]), bool(chain.is_call[i])
+        f = float(fair[i])
+        q = float(chain.bid[i] if side[i] == "bid" else chain.ask[i])
+        how = f"{q / f:.1f}x" if q >= f else f"a {f / q:.0f}th of" if q > 0 else "nothing like"
+        out.append(_finding(
+            "C" if c else "P", k, "outlier",
+            f"{contract_label(c, k)}: {side[i]} {q:.2f} is {how} the {f:.2f} its neighbours' vols imply "
+            f"(quote {_px(chain.bid[i])} x {_px(chain.ask[i])}); a bad print, given no weight anywhere",
+            bid=_num(chain.bid[i]), ask=_num(chain.ask[i]), neighbour_fair=round(f, 4), side=str(side[i])))
+    return out
+
+
 def out_of_order(ts: datetime, last_ts: datetime, seq: int | None, last_seq: int | None) -> Finding:
     lag = (last_ts - ts).total_seconds()
     return _finding(None, None, "out_of_order", f"snapshot at {iso_ms(ts)} arrived after one at {iso_ms(last_ts)} "
@@ -87,11 +123,13 @@ def after_close(ts: datetime, close: datetime) -> Finding:
                     f"{iso_ms(close)}; nothing to price", severity="low", close=iso_ms(close))
 
 
-def spot_mismatch(spot: float, forward: float, carry_forward: float) -> Finding:
-    gap = forward / carry_forward - 1.0
-    return _finding(None, None, "spot_mismatch", f"spot {spot:.2f} disagrees with the options' parity forward "
-                    f"{forward:.2f} by {gap:+.2%}; the underlying price is stale or wrong", severity="high",
-                    spot=spot, parity_forward=forward)
+def spot_mismatch(spot: float, forward: float, carry_forward: float, half_spreads: float) -> Finding:
+    gap = forward - carry_forward
+    return _finding(None, None, "spot_mismatch", f"spot {spot:.2f} carried to the close is {carry_forward:.2f}, "
+                    f"but the options agree on a forward of {forward:.2f} ({gap:+.2f}, {half_spreads:+.0f} of their "
+                    "half-spreads); the underlying price is stale or wrong", severity="high",
+                    spot=spot, parity_forward=round(forward, 4), carry_forward=round(carry_forward, 4),
+                    gap_half_spreads=round(half_spreads, 2))
 
 
 def _num(x: float) -> float | None:

@@ -3,11 +3,13 @@
 The residual is the contract's distance from the fitted smile (mid IV minus
 fitted IV, and mid minus fair in dollars). The smile is refitted each
 snapshot, so a chain-wide vol move is not a jump; a single contract re-marked
-against its neighbours is. A quote that merely lagged the underlying changes
-its residual by about -delta x the spot move: that much, in that direction,
-is explained and subtracted. Fires when the unexplained dollar change exceeds
-``iv_jump_half_spreads`` half-spreads plus one tick (quote discreteness) and
-the IV change is at least
+against its neighbours is. Only a move *away* from the smile is a jump: a line
+coming back to it ends an event rather than starting one (otherwise a
+re-marked quote that recovers would raise a reverse jump). A quote that
+merely lagged the underlying changes its residual by about -delta x the spot
+move: that much, in that direction, is explained and subtracted. Fires when
+the unexplained dollar change exceeds ``iv_jump_half_spreads`` half-spreads
+plus one tick (quote discreteness) and the IV change is at least
 ``iv_jump_vol_points`` (in the last minutes, where IV is ill-conditioned, the
 dollar test alone decides). Score: vol points (half-spreads near the close).
 Severity: 2x the threshold medium, 3x high.
@@ -29,6 +31,13 @@ def residuals(p: PricedChain, clean: np.ndarray, cfg: DetectorConfig) -> tuple[n
     return np.where(ok, p.mid_iv - p.fitted_iv, np.nan), np.where(ok, p.mid - p.fair, np.nan)
 
 
+def _away(size: np.ndarray, change: np.ndarray, before: np.ndarray) -> np.ndarray:
+    """The part of a residual change of ``size`` that moves away from the smile: toward it, the first
+    |before| of the way is a return."""
+    toward = change * before < 0
+    return size - np.where(toward, np.fmin(np.abs(before), size), 0.0)
+
+
 def detect(p: PricedChain, res_vol: np.ndarray, res_price: np.ndarray, prev: ContractSeries, spot_move: float,
            cfg: DetectorConfig) -> list[Finding]:
     if not p.fit.ok:
@@ -41,11 +50,13 @@ def detect(p: PricedChain, res_vol: np.ndarray, res_price: np.ndarray, prev: Con
         # in that direction only, is explained
         lag = -p.greeks.delta * spot_move
         explained = np.where(d_price * lag > 0, np.fmin(np.abs(lag), np.abs(d_price)), 0.0)
-        unexplained = np.abs(d_price) - explained
+        # coming back to the smile ends an event: a move toward it counts only beyond the way back
+        unexplained = _away(np.abs(d_price) - explained, d_price, prev["residual_price"])
+        vol_away = _away(np.abs(d_vol), d_vol, prev["residual_vol"])
         # one tick of allowance: a mid on the tick grid moves a tick as fair value drifts through it
         hit = unexplained > cfg.iv_jump_half_spreads * p.half_spread + p.spec.tick
         if not p.near_close:
-            hit &= np.abs(d_vol) * 100 >= cfg.iv_jump_vol_points
+            hit &= vol_away * 100 >= cfg.iv_jump_vol_points
     out = []
     for i in np.flatnonzero(hit):
         name = contract_label(bool(ch.is_call[i]), float(ch.strike[i]))

@@ -63,7 +63,7 @@ def detect(p: PricedChain, clean: np.ndarray, cfg: DetectorConfig) -> list[Findi
             severity_from(after_fees / cfg.mispricing_min_edge, 1.5, 3.0), "mispricing.quote_beyond_fair", summary,
             edge=edge,
             numbers={
-                "side": "rich" if is_rich else "cheap", "bid": r4(ch.bid[i]), "ask": r4(ch.ask[i]),
+                "side": "rich" if is_rich else "cheap", "direction_key": "rich" if is_rich else "cheap", "bid": r4(ch.bid[i]), "ask": r4(ch.ask[i]),
                 "one_sided": not bool(p.two_sided[i]),
                 "fair": r4(p.fair[i]), "market_iv": r4(mkt_iv), "fitted_iv": r4(fit_iv),
                 "vol_points": r4((mkt_iv - fit_iv) * 100), "residual_half_spreads": r4(p.residual[i]),

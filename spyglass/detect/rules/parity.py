@@ -67,6 +67,7 @@ def detect(p: PricedChain, clean: np.ndarray, cfg: DetectorConfig) -> list[Findi
                 "put_ask": float(ch.ask[q]), "forward": r4(fwd), "parity_value": r4(theo[j]),
                 "lower_bound": r4(lower[j]), "upper_bound": r4(upper[j]), "excess": r4(excess[j]),
                 "edge_after_fees": r4(edge - fees), "direction": "call rich" if high else "put rich",
+                "direction_key": "call rich" if high else "put rich",
             },
         ))
     return out

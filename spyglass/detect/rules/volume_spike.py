@@ -31,10 +31,14 @@ VOLUME_TAU = 300.0
 RATE_FLOOR = 0.05  # contracts per second: quiet contracts are not infinitely sensitive
 
 
-def interval_rate(chain: Chain, prev: ContractSeries, dt: float) -> np.ndarray:
+def interval_rate(chain: Chain, prev: ContractSeries, ts_s: float) -> tuple[np.ndarray, np.ndarray]:
+    """(volume per second, seconds) since each line's volume was last seen: a line that was frozen or bad
+    for a while measures its rate over the whole gap, not over the last interval."""
     with np.errstate(invalid="ignore"):
         inc = chain.volume - prev["volume"]
-        return np.where(inc >= 0, inc, np.nan) / dt
+        interval = ts_s - prev["volume_ts"]
+        ok = (inc >= 0) & (interval > 0)
+        return np.where(ok, inc / np.where(ok, interval, 1.0), np.nan), np.where(ok, interval, np.nan)
 
 
 def baseline(chain: Chain, prev: ContractSeries, cfg: DetectorConfig) -> tuple[np.ndarray, np.ndarray]:
@@ -49,7 +53,7 @@ def baseline(chain: Chain, prev: ContractSeries, cfg: DetectorConfig) -> tuple[n
     return np.fmax(nz(mean), RATE_FLOOR), np.fmax(nz(std), RATE_FLOOR)
 
 
-def detect(chain: Chain, rate: np.ndarray, dt: float, mean: np.ndarray, std: np.ndarray, clean: np.ndarray,
+def detect(chain: Chain, rate: np.ndarray, dt: np.ndarray, mean: np.ndarray, std: np.ndarray, clean: np.ndarray,
            cfg: DetectorConfig) -> list[Finding]:
     with np.errstate(invalid="ignore"):
         inc = rate * dt
@@ -61,21 +65,21 @@ def detect(chain: Chain, rate: np.ndarray, dt: float, mean: np.ndarray, std: np.
         name = contract_label(bool(chain.is_call[i]), float(chain.strike[i]))
         oi = chain.open_interest[i]
         oi_txt = f"; open interest {oi:,.0f} (last night's)" if math.isfinite(oi) else ""
-        summary = (f"{name}: {inc[i]:,.0f} contracts traded in {dt:.0f} s, {ratio[i]:.0f}x its usual "
-                   f"{mean[i] * dt:,.1f} per {dt:.0f} s ({z[i]:.0f} sd){oi_txt}")
+        summary = (f"{name}: {inc[i]:,.0f} contracts traded in {dt[i]:.0f} s, {ratio[i]:.0f}x its usual "
+                   f"{mean[i] * dt[i]:,.1f} per {dt[i]:.0f} s ({z[i]:.0f} sd){oi_txt}")
         out.append(Finding(
             "volume_spike", "C" if chain.is_call[i] else "P", float(chain.strike[i]), float(ratio[i]),
             severity_from(float(ratio[i]), 25.0, 50.0), "volume_spike.rate_vs_baseline", summary,
-            numbers={"interval_volume": r4(inc[i]), "interval_seconds": r4(dt), "baseline_per_second": r4(mean[i]),
+            numbers={"interval_volume": r4(inc[i]), "interval_seconds": r4(dt[i]), "baseline_per_second": r4(mean[i]),
                      "ratio": r4(ratio[i]), "z": r4(z[i]), "cumulative_volume": r4(chain.volume[i]),
                      "open_interest": r4(oi)},
         ))
     return out
 
 
-def update(prev: ContractSeries, rate: np.ndarray, dt: float, cfg: DetectorConfig) -> dict[str, np.ndarray]:
+def update(prev: ContractSeries, rate: np.ndarray, dt: np.ndarray, cfg: DetectorConfig) -> dict[str, np.ndarray]:
     """Next EW mean/variance, fed with the rate winsorised at mean + 4 sd (spikes do not teach the baseline)."""
-    a = 1.0 - math.exp(-dt / VOLUME_TAU)
+    a = 1.0 - np.exp(-np.nan_to_num(dt) / VOLUME_TAU)
     mean, var, obs = prev["rate_mean"], prev["rate_var"], prev["rate_obs"]
     seen = np.isfinite(rate)
     first = seen & ~(obs >= 1)

@@ -54,3 +54,47 @@ def test_far_strikes_are_not_used():
 
     snap = kit.snapshot(T0, mutate=wreck_wings)
     assert parity_forward(snap.chain, snap.spot, t, kit.rate).forward == pytest.approx(kit.arrays(T0)[1], abs=0.01)
+
+
+def test_pairs_the_caller_does_not_trust_never_set_the_forward():
+    kit = ChainKit(seed=5)
+    t, fwd, k, *_ = kit.arrays(T0)
+    near = np.abs(k - kit.spot) <= 1  # the three strikes at the money, both legs: a frozen block
+
+    def stale(q, *_):
+        q["bid"][near] += 0.50
+        q["ask"][near] += 0.50
+
+    snap = kit.snapshot(T0, mutate=stale)
+    est = parity_forward(snap.chain, snap.spot, t, kit.rate, usable=~near)
+    assert est.method == "parity" and est.forward == pytest.approx(fwd, abs=0.02)
+
+
+def test_pairs_that_disagree_with_spot_are_dropped_even_when_they_are_the_majority_near_the_money():
+    kit = ChainKit(seed=5)
+    t, fwd, *_ = kit.arrays(T0)
+    calls = [kit.index("C", s) for s in (599, 600, 601, 602, 603)]
+
+    def drag(q, *_):  # five pairs held 0.5 above where the forward went, as a frozen block would
+        for i in calls:
+            q["bid"][i] += 0.5
+            q["ask"][i] += 0.5
+
+    snap = kit.snapshot(T0, mutate=drag)
+    est = parity_forward(snap.chain, snap.spot, t, kit.rate)
+    assert est.forward == pytest.approx(fwd, abs=0.02)
+    assert est.dropped == 5 and not est.spot_mismatch
+
+
+def test_a_wrong_spot_is_judged_in_half_spreads_and_the_options_consensus_sets_the_forward():
+    kit = ChainKit(seed=5)
+    t, fwd, *_ = kit.arrays(T0)
+    snap = kit.snapshot(T0)
+    off = snap.__class__(**{**{f: getattr(snap, f) for f in snap.__slots__}, "spot": snap.spot + 0.60})
+    est = parity_forward(off.chain, off.spot, t, kit.rate)
+    assert est.spot_mismatch and est.forward == pytest.approx(fwd, abs=0.02)
+    assert est.spot_gap_half_spreads < -10  # 0.60 is far more than the pairs' own uncertainty
+    # a few cents of spot noise is within the pairs' half-spreads: no mismatch, same forward
+    near = snap.__class__(**{**{f: getattr(snap, f) for f in snap.__slots__}, "spot": snap.spot + 0.03})
+    est = parity_forward(near.chain, near.spot, t, kit.rate)
+    assert not est.spot_mismatch and est.forward == pytest.approx(fwd, abs=0.02)

@@ -20,7 +20,16 @@ def run(kit: ChainKit, seconds: int, events=None, drift: float = 0.0, session: S
 
 
 def of(found, type_):
-    return [a for a in found if a.type == type_]
+    """Findings of a type, alone or as a facet of an incident."""
+    return [a for a in found if type_ in a.types]
+
+
+def face(a, type_):
+    """(evidence, edge) of one type in an anomaly: its own, or a facet's when it is an incident."""
+    if a.type == type_:
+        return a.evidence, a.edge
+    f = next(f for f in a.facets if f["type"] == type_)
+    return f["evidence"], f["edge"]
 
 
 def shift(right: str, strike: float, by: float, kit: ChainKit):
@@ -75,7 +84,8 @@ def test_parity_fires_when_call_and_put_move_apart():
     found = run(kit, 8, {s: {"mutate": mutate} for s in range(4, 8)})
     hits = of(found, "parity")
     assert [a.strike for a in hits] == [601.0]
-    assert hits[0].evidence["direction"] == "call rich" and hits[0].edge > 3
+    evidence, edge = face(hits[0], "parity")
+    assert evidence["direction"] == "call rich" and edge > 3
 
 
 def test_parity_is_quiet_for_a_consistent_chain_with_an_american_put_premium():
@@ -101,7 +111,7 @@ def test_butterfly_arbitrage_is_found_on_tradeable_prices():
 
     found = run(kit, 6, {s: {"mutate": mutate} for s in range(3, 6)})
     hits = of(found, "arbitrage")
-    assert any(a.strike == 600.0 and a.evidence["kind"] == "butterfly" for a in hits)
+    assert any(a.strike == 600.0 and face(a, "arbitrage")[0]["kind"] == "butterfly" for a in hits)
     assert all(abs(a.strike - 600.0) <= 1 for a in hits)
 
 
@@ -114,7 +124,7 @@ def test_vertical_arbitrage_when_a_higher_call_bids_above_a_lower_calls_ask():
         q["ask"][hi] = q["bid"][hi] + 0.02
 
     found = run(kit, 4, {s: {"mutate": mutate} for s in range(2, 4)})
-    assert any(a.evidence["kind"] in ("vertical", "butterfly") and a.strike in (605.0, 606.0)
+    assert any(face(a, "arbitrage")[0]["kind"] in ("vertical", "butterfly") and a.strike in (605.0, 606.0)
                for a in of(found, "arbitrage"))
 
 
@@ -170,7 +180,7 @@ def test_iv_jump_when_one_contract_is_remarked_against_the_smile():
     found = run(kit, 14, {s: shift("C", 602, 0.10, kit) for s in range(8, 14)})
     hits = of(found, "iv_jump")
     assert [(a.strike, a.evidence["state"]) for a in hits] == [(602.0, "new")]
-    assert hits[0].evidence["change_vol_points"] > 2
+    assert face(hits[0], "iv_jump")[0]["change_vol_points"] > 2
 
 
 def test_iv_jump_not_fired_by_a_spot_move_the_whole_chain_follows():
@@ -225,7 +235,20 @@ def test_far_otm_without_bid_is_normal():
     assert found == []
 
 
-def test_a_one_sided_ask_far_below_fair_is_a_cheap_mispricing():
+def test_a_one_sided_ask_below_fair_is_a_cheap_mispricing():
+    kit = ChainKit()
+    i = kit.index("C", 601)
+
+    def one_sided(q, k, call, fair):
+        q["bid"][i] = np.nan
+        q["ask"][i] = round(fair[i] - 0.12, 2)
+
+    found = run(kit, 8, {s: {"mutate": one_sided} for s in range(4, 8)})
+    hits = [a for a in of(found, "mispricing") if a.strike == 601.0]
+    assert hits and hits[0].evidence["side"] == "cheap" and hits[0].evidence["one_sided"] is True
+
+
+def test_an_ask_collapsed_to_a_penny_is_a_bad_print_not_a_bargain():
     kit = ChainKit()
     i = kit.index("C", 601)
 
@@ -234,8 +257,11 @@ def test_a_one_sided_ask_far_below_fair_is_a_cheap_mispricing():
         q["ask"][i] = 0.01
 
     found = run(kit, 8, {s: {"mutate": collapse} for s in range(4, 8)})
-    hits = [a for a in of(found, "mispricing") if a.strike == 601.0]
-    assert hits and hits[0].evidence["side"] == "cheap" and hits[0].evidence["one_sided"] is True
+    assert [a for a in found if a.type != "data_error"] == []
+    errors = of(found, "data_error")
+    assert [(a.right, a.strike, a.evidence["subtype"], a.evidence["state"]) for a in errors] == [
+        ("C", 601.0, "outlier", "new")]
+    assert errors[0].evidence["side"] == "ask"
 
 
 def test_an_ask_only_line_that_is_pulled_is_not_a_data_error():
@@ -249,9 +275,21 @@ def test_an_ask_only_line_that_is_pulled_is_not_a_data_error():
     assert of(found, "data_error") == []
 
 
-def test_a_jump_and_its_reversal_are_two_events():
+def test_a_jump_back_to_the_smile_ends_the_event_instead_of_starting_one():
     kit = ChainKit()
-    ev = {s: shift("C", 602, 0.10, kit) for s in range(5, 9)}  # up at 5, back down at 9
+    ev = {s: shift("C", 602, 0.10, kit) for s in range(5, 9)}  # away from the smile at 5, back to it at 9
     found = run(kit, 12, ev)
-    jumps = [(a.evidence["direction_key"], a.evidence["state"]) for a in of(found, "iv_jump") if a.strike == 602.0]
+    jumps = [(face(a, "iv_jump")[0]["direction_key"], a.evidence["state"]) for a in of(found, "iv_jump")
+             if a.strike == 602.0]
+    assert jumps == [("up", "new")]
+
+
+def test_a_jump_through_the_smile_to_the_other_side_is_a_new_event():
+    kit = ChainKit()
+    ev = {s: shift("C", 601, 0.10, kit) for s in range(5, 9)} | {s: shift("C", 601, -0.10, kit) for s in range(9, 12)}
+    found = run(kit, 12, ev)
+    jumps = [(face(a, "iv_jump")[0]["direction_key"], a.evidence["state"]) for a in of(found, "iv_jump")
+             if a.strike == 601.0]
     assert jumps == [("up", "new"), ("down", "new")]
+
+

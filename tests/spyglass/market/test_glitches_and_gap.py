@@ -126,7 +126,7 @@ def test_gap_moves_spot_and_the_smile_by_the_configured_amounts(gap_pair):
     sim, snaps, _ = gap_pair
     (lb,) = sim.labels
     validate_label(lb)
-    assert lb["type"] == "smile_shift" and lb["right"] is None and lb["strike"] is None
+    assert (lb["type"], lb["subtype"]) == ("iv_jump", "smile_shift") and lb["right"] is None and lb["strike"] is None
     assert lb["implies"] == ["data_error"]
     assert (ts(lb["end"]) - ts(lb["start"])).total_seconds() == 3.0
     d = lb["detail"]

@@ -86,7 +86,7 @@ def test_scenarios_build_and_parse():
 
 def test_gap_twin_is_the_gap_day_before_the_gap(gap_pair):
     sim, snaps, twin = gap_pair
-    (lb,) = [lb for lb in sim.labels if lb["type"] == "smile_shift"]
+    (lb,) = [lb for lb in sim.labels if lb["subtype"] == "smile_shift"]
     before = [dumps_snapshot(s) for s in snaps if s["ts"] < lb["start"]]
     assert before and before == [dumps_snapshot(s) for s in twin if s["ts"] < lb["start"]]
     assert snaps[len(before)]["spot"] != twin[len(before)]["spot"]
