@@ -89,6 +89,7 @@ class Scorer:
         res_vol, res_price = iv_jump.residuals(p, judged, cfg)
         updates: dict[str, np.ndarray] = dict(fresh.updates)
         first_ts = state.first_ts or snapshot.ts
+        levels = smile_shift.levels(p, state.smile_levels)
         blocks = state.volume_blocks
         # a line's volume is news only when the line itself is: it ticked or it traded (a frozen feed freezes
         # volume too); with quote ages it is as of the line's last tick
@@ -107,7 +108,7 @@ class Scorer:
             market += spread_blowout.detect(chain, spread, prev, clean, spec.tick, cfg)
             if not p.forward.spot_mismatch:
                 market += iv_jump.detect(p, res_vol, res_price, prev, snapshot.spot - state.last_spot, cfg)
-                market += smile_shift.detect(p, state.smile, snapshot.spot - state.last_spot, cfg)
+                market += smile_shift.detect(p, levels, judged, state.smile, snapshot.spot - state.last_spot, cfg)
             updates |= volume_spike.update(prev, rate_now, interval, cfg)
             updates |= spread_blowout.update(prev, spread, dt)
         else:
@@ -129,7 +130,7 @@ class Scorer:
         new_state = state.evolve(
             last_ts=snapshot.ts, last_seq=snapshot.seq, last_digest=digest, last_spot=snapshot.spot,
             snapshots=state.snapshots + 1, series=series, active=active, smile=p.fit.prior(), first_ts=first_ts,
-            volume_blocks=blocks,
+            volume_blocks=blocks, smile_levels=levels,
         )
         return ScoreResult(anomalies, analytics, new_state, True)
 

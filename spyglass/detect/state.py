@@ -115,6 +115,7 @@ class ChainState:
     smile: dict[str, Any] | None = None  # the last fit, to warm-start the next (SmileFit.prior())
     first_ts: datetime | None = None  # the chain's first snapshot of the day (baselines mature from it)
     volume_blocks: list[float] | None = None  # histogram of the largest volume excess per snapshot (volume_spike)
+    smile_levels: list[float] = field(default_factory=list)  # at-the-money vol, last snapshots (smile_shift)
 
     def evolve(self, **changes: Any) -> ChainState:
         return replace(self, **changes)
@@ -132,6 +133,7 @@ class ChainState:
             "smile": self.smile,
             "first_ts": iso_ms(self.first_ts) if self.first_ts else None,
             "volume_blocks": self.volume_blocks,
+            "smile_levels": [None if math.isnan(x) else x for x in self.smile_levels],
             "active": {
                 k: {
                     "first_seen": iso_ms(a.first_seen),
@@ -160,6 +162,7 @@ class ChainState:
             smile=d.get("smile"),
             first_ts=ts(d.get("first_ts")),
             volume_blocks=d.get("volume_blocks"),
+            smile_levels=[math.nan if x is None else float(x) for x in d.get("smile_levels") or ()],
             active={
                 k: ActiveAnomaly(ts(a["first_seen"]), ts(a["last_seen"]), ts(a["last_emitted"]), a["severity"])
                 for k, a in (d.get("active") or {}).items()
