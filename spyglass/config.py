@@ -42,6 +42,7 @@ class DetectorConfig:
     # more than this many half-spreads (plus a tick) is not a price any more
     stale_half_spreads: float = 2.0
     stale_report_seconds: float = 5.0  # ...and is reported (once per episode) when it stays frozen this long
+    stale_suspect_seconds: float = 2.0  # not ticked this long though its value moved a tick: no rule judges it
     # the robust screen (detect/screen.py): a quote this far from what its neighbours imply is a data error
     outlier_ratio: float = 5.0  # or a price this many times (or this fraction of) the neighbours' value
     outlier_half_spreads: float = 5.0  # ...and this many of its neighbours' half-spreads (at least 5 ticks) away
@@ -52,8 +53,8 @@ class DetectorConfig:
     forward_pair_half_spreads: float = 4.0
     spot_mismatch_half_spreads: float = 10.0
     # mispricing: whole quote away from fair by k half-spreads and a dollar edge
-    mispricing_k: float = 3.0
-    mispricing_min_edge: float = 3.0  # dollars per contract beyond the spread, after fees
+    mispricing_k: float = 2.0
+    mispricing_min_edge: float = 1.3  # dollars per contract beyond the spread, after fees (2 ticks less a fee)
     fee_per_contract: float = 0.65
     # parity / arbitrage: dollars per contract beyond tradeable bounds
     parity_min_edge: float = 3.0

@@ -78,8 +78,10 @@ class Scorer:
         if p.forward.spot_mismatch:
             findings.append(data_error.spot_mismatch(snapshot.spot, p.forward.forward, p.forward.carry,
                                                      p.forward.spot_gap_half_spreads))
-        # a fair value is evidence only where trusted quotes surround the line: not in a wing the spline extrapolates
-        judged = clean & odd.supported
+        # a fair value is evidence only where trusted quotes surround the line: not in a wing the spline extrapolates;
+        # a lagging quote is no opportunity
+        judged = clean & odd.supported & ~fresh.suspect
+        clean = clean & ~fresh.suspect
         market: list[Finding] = []
         market += mispricing.detect(p, judged, cfg)
         market += parity.detect(p, clean, cfg)

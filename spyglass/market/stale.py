@@ -8,11 +8,11 @@ trades go on; the feed does not say). The first fresh snapshot after it
 carries the volume done meanwhile.
 
 Each frozen line is labelled data_error/stale_quote with ``material_from``:
-the first snapshot at which the true fair value has left the frozen quote by
-what the documented rule (docs/detectors.md, quote freshness) calls a stale
-price: more than ``STALE_HALF_SPREADS`` half-spreads h (at least half a tick)
-plus a tick from the frozen mid, on a two-sided quote whose mid is at least
-``MIN_PRICE`` (a penny quote is not a price that can go stale). Null means
+the first snapshot at which the true fair value has moved, since the freeze,
+by what the documented rule (docs/detectors.md, quote freshness) calls a
+stale price: more than ``STALE_HALF_SPREADS`` half-spreads h of the frozen
+quote (half a tick when one-sided) plus a tick, on a line worth at least
+``MIN_PRICE`` then or now (a penny line is no price that matters). Null means
 nothing in the prices could show the freeze.
 """
 
@@ -37,14 +37,20 @@ STALE_HALF_SPREADS = 2.0  # the documented freshness rule (DetectorConfig.stale_
 MIN_PRICE = 0.05  # ...judged only above the penny level (DetectorConfig.min_price)
 
 
-def material_band(bid: np.ndarray, ask: np.ndarray, no_bid: np.ndarray, no_ask: np.ndarray, tick: float):
-    """The fair values a frozen quote still stands for: its mid +- (2 h + a tick), h its half-spread (at least half
-    a tick); unbounded for a one-sided or penny quote, which the rule does not judge."""
-    mid = (bid + ask) / 2.0
-    h = np.fmax((ask - bid) / 2.0, tick / 2.0)
+def material_band(fair0: np.ndarray, bid: np.ndarray, ask: np.ndarray, no_bid: np.ndarray, no_ask: np.ndarray,
+                  tick: float):
+    """The fair values a line frozen when worth ``fair0`` can reach before the documented rule calls it stale:
+    fair0 +- (2 h + a tick), h the frozen quote's half-spread (half a tick when one-sided); a line worth pennies
+    then must also be worth ``MIN_PRICE`` now (a penny line is no price that matters)."""
+    two = ~no_bid & ~no_ask
+    h = np.where(two, np.fmax((ask - bid) / 2.0, tick / 2.0), tick / 2.0)
     reach = STALE_HALF_SPREADS * h + tick
-    judged = ~no_bid & ~no_ask & (mid >= MIN_PRICE - _EPS)
-    return np.where(judged, mid - reach, -np.inf), np.where(judged, mid + reach, np.inf)
+    penny = fair0 < MIN_PRICE - _EPS
+    return np.where(penny, -np.inf, fair0 - reach), np.where(penny, np.fmax(fair0 + reach, MIN_PRICE), fair0 + reach)
+
+
+def _finite(x: float) -> float | None:
+    return round(float(x), 6) if np.isfinite(x) else None
 
 
 def outside(fair: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
@@ -117,7 +123,8 @@ class StaleQuotes(Episodes):
         frozen = before.subset(lines)
         if np.isnan(frozen.bid).any() or np.isnan(frozen.ask).any():
             return False
-        band_lo, band_hi = material_band(frozen.bid, frozen.ask, frozen.no_bid, frozen.no_ask, sim.tick)
+        band_lo, band_hi = material_band(st.fair[lines], frozen.bid, frozen.ask, frozen.no_bid, frozen.no_ask,
+                                         sim.tick)
         s = st.seq
         last = sim.session.n_snapshots - 1
         lo_n, hi_n = (n_snap(x, self.iv) for x in cfg.duration_s)
@@ -177,6 +184,7 @@ class StaleQuotes(Episodes):
                 "deep": b.deep,
                 "frozen_bid": None if b.frozen.no_bid[k] else float(b.frozen.bid[k]),
                 "frozen_ask": None if b.frozen.no_ask[k] else float(b.frozen.ask[k]),
+                "band": [_finite(b.lo[k]), _finite(b.hi[k])],  # the fair values it stood for (null: unbounded)
                 "duration_s": (end_seq - b.start_seq + 1) * self.iv,
             }
             self.labels.append(condition_label(

@@ -8,6 +8,10 @@ calls when a dividend yield is given) the rich side allows the largest
 early-exercise premium, K(1 - DF) or S(1 - e^-qT), so American optionality is
 never reported as richness.
 
+A quote that agrees with its parity partner at the same strike (about as
+tight as itself) is not mispriced, whatever the fit says: when both legs of a
+strike sit off the smile the same way, the fitted smile is what is off there.
+
 Score: distance beyond the quote in half-spreads. Severity by edge after fees:
 high >= 3x the minimum, medium >= 1.5x, else low.
 """
@@ -18,6 +22,7 @@ import math
 
 import numpy as np
 
+from spyglass.analytics.pairs import call_put_pairs
 from spyglass.analytics.pricing import PricedChain
 from spyglass.config import DetectorConfig
 from spyglass.detect.finding import Finding, contract_label, money, r4, severity_from
@@ -38,6 +43,7 @@ def detect(p: PricedChain, clean: np.ndarray, cfg: DetectorConfig) -> list[Findi
         beyond = np.fmax(rich, cheap)
         ok = clean & np.isfinite(p.fair) & (beyond > cfg.mispricing_k * half)
         ok &= beyond * mult - cfg.fee_per_contract >= cfg.mispricing_min_edge
+    ok &= ~_agrees_with_its_pair(p, clean)
     out = []
     for i in np.flatnonzero(ok):
         is_rich = bool(rich[i] >= cheap[i]) or not np.isfinite(cheap[i])
@@ -73,6 +79,29 @@ def detect(p: PricedChain, clean: np.ndarray, cfg: DetectorConfig) -> list[Findi
                 "early_exercise_allowance": r4(allowance[i]), "fit_space": p.fit.space,
             },
         ))
+    return out
+
+
+def _agrees_with_its_pair(p: PricedChain, clean: np.ndarray) -> np.ndarray:
+    """Lines whose quote overlaps what their parity partner at the same strike says they are worth (within the
+    American early-exercise band and a tick), where that partner is about as tight as they are: when both legs
+    of a strike sit off the fitted smile the same way, the smile is what is off there, not the quotes."""
+    ch = p.chain
+    out = np.zeros(len(ch), dtype=np.bool_)
+    k, ci, pi = call_put_pairs(ch, clean & p.two_sided)
+    if k.size == 0 or p.t <= 0:
+        return out
+    theo = p.discount * (p.forward.forward - k)
+    put_allow = k * (1.0 - p.discount)
+    call_allow = p.snapshot.spot * (1.0 - math.exp(-p.dividend_yield * p.t))
+    tick = p.spec.tick
+    # C - P lies in [theo - put_allow, theo + call_allow]: the call's range from the put's quote, and back
+    call_lo, call_hi = ch.bid[pi] + theo - put_allow - tick, ch.ask[pi] + theo + call_allow + tick
+    put_lo, put_hi = ch.bid[ci] - theo - call_allow - tick, ch.ask[ci] - theo + put_allow + tick
+    tight_c = p.half_spread[pi] <= 2.0 * p.half_spread[ci]
+    tight_p = p.half_spread[ci] <= 2.0 * p.half_spread[pi]
+    out[ci] = tight_c & (ch.bid[ci] <= call_hi) & (ch.ask[ci] >= call_lo)
+    out[pi] = tight_p & (ch.bid[pi] <= put_hi) & (ch.ask[pi] >= put_lo)
     return out
 
 
