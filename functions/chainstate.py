@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import gzip
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -149,17 +149,19 @@ def park(table: TableClient, underlying: str, expiry: str, p: Pending, text: str
     key = park_key(p)
     row = {"PartitionKey": chain_partition(underlying, expiry), "RowKey": key, "ts": p.ts,
            "seq": _text(p.seq), "session": p.session or "", "arrived": p.arrived, "void": p.void}
+    if p.enqueued is not None:
+        row["enqueued"] = p.enqueued
     table.upsert_entity(put_bytes(row, "message", gzip.compress(text.encode(), compresslevel=1, mtime=0)))
-    return Pending(p.ts, p.seq, p.session, p.arrived, key, p.void)
+    return replace(p, key=key)
 
 
 def parked(table: TableClient, underlying: str, expiry: str) -> list[Pending]:
     """The chain's buffer, without the messages."""
     rows = table.query_entities("PartitionKey eq @pk and RowKey ge @lo and RowKey lt @hi",
                                 parameters={"pk": chain_partition(underlying, expiry), "lo": PARK, "hi": _PARK_END},
-                                select=["RowKey", "ts", "seq", "session", "arrived", "void"])
-    return [Pending(e["ts"], _seq(e["seq"]), e["session"] or None,
-                    e["arrived"], e["RowKey"], bool(e.get("void"))) for e in rows]
+                                select=["RowKey", "ts", "seq", "session", "arrived", "void", "enqueued"])
+    return [Pending(e["ts"], _seq(e["seq"]), e["session"] or None, e["arrived"], e["RowKey"], bool(e.get("void")),
+                    e.get("enqueued")) for e in rows]
 
 
 def parked_message(table: TableClient, underlying: str, expiry: str, key: str) -> str | None:

@@ -101,7 +101,7 @@ def ingest(msg: func.QueueMessage, signalr: func.Out[str]) -> None:
             Drain(wake.underlying, wake.expiry, out).run(None)
         else:
             snapshot = codec.decode(text, storage.fetch_blob, settings().claim_container)
-            hand = _arrive(snapshot, text, out)
+            hand = _arrive(snapshot, text, msg.insertion_time, out)
             if hand is not None:
                 Drain(snapshot.underlying, snapshot.expiry.isoformat(), out).run(hand)
     except (codec.MessageError, codec.SnapshotError) as exc:
@@ -110,7 +110,7 @@ def ingest(msg: func.QueueMessage, signalr: func.Out[str]) -> None:
     _publish(out, signalr, started)
 
 
-def _arrive(snapshot: Snapshot, text: str, out: Outputs) -> Arrival | None:
+def _arrive(snapshot: Snapshot, text: str, enqueued: datetime | None, out: Outputs) -> Arrival | None:
     """The snapshot as the ordering sees it; a clock error is reported here and only fills its seq."""
     cfg = settings()
     now = datetime.now(timezone.utc)
@@ -122,7 +122,7 @@ def _arrive(snapshot: Snapshot, text: str, out: Outputs) -> Arrival | None:
         if snapshot.seq is None:
             return None
         return Arrival(Pending(snapshot.ts, snapshot.seq, snapshot.session, now, void=True), text, None)
-    return Arrival(Pending(snapshot.ts, snapshot.seq, snapshot.session, now), text, snapshot)
+    return Arrival(Pending(snapshot.ts, snapshot.seq, snapshot.session, now, enqueued=enqueued), text, snapshot)
 
 
 class Drain:
@@ -260,7 +260,8 @@ class Drain:
             log.warning("%s-%s: %s", self.u, self.expiry, finding.summary)
         analytics = result.analytics.to_dict() if result.scored and result.analytics is not None else None
         cursor = Cursor(snapshot.session, snapshot.seq, result.state.last_ts)
-        history = storage.analytics_entity(analytics, snapshot.session) if analytics is not None else None
+        history = (storage.analytics_entity(analytics, snapshot.session, enqueued=step.item.enqueued)
+                   if analytics is not None else None)
         stored = self.commit(stored, result.state, cursor, anomalies, counts, history, step.item.key)
         if analytics is not None:
             self.out.messages.append({"target": "chain", "arguments": [analytics]})
@@ -276,7 +277,8 @@ class Drain:
                 chainstate.unpark(self.table, self.u, self.expiry, item.key)
             return stored
         log.warning("%s late: %s; stored, marked late", snapshot.key, reason)
-        history = storage.analytics_entity(result.analytics.to_dict(), snapshot.session, late=reason)
+        history = storage.analytics_entity(result.analytics.to_dict(), snapshot.session, late=reason,
+                                           enqueued=item.enqueued)
         counts = {**stored.counts, "late": stored.counts.get("late", 0) + 1}
         assert stored.state is not None  # a late snapshot is behind an applied one
         return self.commit(stored, stored.state, stored.cursor, [], counts, history, item.key)

@@ -19,7 +19,8 @@ pure function of the cursor, the buffer and the wall clock:
   n+1.. **missing** (a data_error says so) and apply.
 - a **new run** (another session, or seq restarting with a later ``ts``): after the same wait,
   for stragglers of the old run, since its end is unknown. A chain's very first snapshot with seq
-  0 (or none) is applied at once.
+  0 (or none) is applied at once; with a later seq it waits the same, and the run's seq 0.. that
+  never reached the chain are declared missing.
 - snapshots without ``seq`` are ordered by ``ts`` alone.
 - a **void** is a snapshot refused before ordering (its clock is wrong): it never moves the
   chain's time but fills its ``seq``, so it opens no gap.
@@ -59,6 +60,7 @@ class Pending:
     arrived: datetime  # wall clock, when it reached the app
     key: str | None = None
     void: bool = False  # refused before ordering: only fills its seq
+    enqueued: datetime | None = None  # the queue's insertion time, kept on the history row (not for ordering)
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,8 +107,9 @@ def next_step(cursor: Cursor, pending: Sequence[Pending], now: datetime) -> Step
     group = min(runs.values(), key=lambda g: min((p.ts for p in g if not p.void), default=now))
     head = min(group, key=lambda p: (p.seq if p.seq is not None else -1, p.ts))
     if head.seq is None or cursor.seq is None:
-        if cursor.ts is None and head.seq not in (None, 0):  # the chain's first run started before we saw it
-            return _after_wait(cursor, group, pending, now, head, None, f"first snapshot is seq {head.seq}")
+        if cursor.ts is None and head.seq not in (None, 0):  # the run started before anything reached the chain
+            return _after_wait(cursor, group, pending, now, head, (0, head.seq - 1),
+                               f"the chain's first snapshot is seq {head.seq}")
         return Step("apply", head, "first snapshot of the chain" if cursor.ts is None else "next by time")
     missing = (0, head.seq - 1) if head.seq > 0 else None
     return _after_wait(cursor, group, pending, now, head, missing,

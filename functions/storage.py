@@ -224,12 +224,14 @@ def chain_partition(underlying: str, expiry: str) -> str:
     return f"{underlying}-{expiry.replace('-', '')}"
 
 
-def analytics_entity(analytics: dict[str, Any], session: str | None = None, late: str | None = None) -> dict[str, Any]:
+def analytics_entity(analytics: dict[str, Any], session: str | None = None, late: str | None = None,
+                     enqueued: datetime | None = None) -> dict[str, Any]:
     """The history row for one snapshot's chain analytics, gzip-compressed JSON.
 
     A 242-contract analytics document is ~25 KB of JSON and ~8 KB compressed; 5,000
     contracts take several of Table storage's 64 KiB properties (``put_bytes``). ``late``
-    says why a snapshot was stored after its chain had moved on (it was not scored in order).
+    says why a snapshot was stored after its chain had moved on (it was not scored in order);
+    ``enqueued`` (the queue's insertion time) against the row's own write time is its ingest delay.
     """
     ts = parse_iso(analytics["ts"])
     summary = {name: float(analytics[name]) for name in _SUMMARY_FIELDS if analytics.get(name) is not None}
@@ -243,6 +245,8 @@ def analytics_entity(analytics: dict[str, Any], session: str | None = None, late
         row["session"] = session
     if late:
         row["late"] = late
+    if enqueued is not None:
+        row["enqueued"] = enqueued
     return put_bytes(row, "analytics", gz(analytics))
 
 

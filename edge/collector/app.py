@@ -106,12 +106,13 @@ def _fields(settings: Any) -> dict[str, Any]:
 
 
 def new_session(now: datetime | None = None) -> str:
-    """This run's producer session: its UTC start and 24 random bits, e.g. ``20261124T150000Z-3fa2c1``.
+    """This run's producer session: its UTC start and 24 random bits, e.g. ``20261124T150000.250Z-3fa2c1``.
 
     Each snapshot carries it beside ``seq``, so the consumer tells a restart (seq 0 of a new
     session) from a redelivery or a backlog of the old one.
     """
-    return f"{(now or datetime.now(timezone.utc)):%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
+    start = now or datetime.now(timezone.utc)
+    return f"{start:%Y%m%dT%H%M%S}.{start.microsecond // 1000:03d}Z-{secrets.token_hex(3)}"
 
 
 class FanOut:

@@ -96,9 +96,9 @@ def test_a_producer_without_session_restarting_seq_is_a_new_run():
     assert done == ["apply 0"] and cursor.seq == 0
 
 
-def test_the_first_snapshot_of_a_chain_after_seq_zero_waits_briefly_and_declares_nothing():
+def test_the_first_snapshot_of_a_chain_after_seq_zero_waits_briefly_then_declares_the_runs_start_missing():
     assert order([snap(3)])[0] == ["wait"]
-    assert order([snap(3, arrived=GAP_WAIT_S), snap(4)])[0] == ["apply 3", "apply 4"]
+    assert order([snap(3, arrived=GAP_WAIT_S), snap(4)])[0] == ["apply 3 (missing 0..2)", "apply 4"]
 
 
 def test_a_void_fills_its_seq_without_moving_time_and_never_opens_a_gap():

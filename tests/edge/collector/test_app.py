@@ -68,7 +68,7 @@ def test_a_failing_sink_does_not_starve_the_others():
 
 def test_each_run_stamps_its_own_session_and_replays_keep_theirs():
     first, again = new_session(datetime(2026, 11, 24, 15, tzinfo=timezone.utc)), new_session()
-    assert first.startswith("20261124T150000Z-") and first != again
+    assert first.startswith("20261124T150000.000Z-") and first != again
     got = []
     FanOut([got.append], first)(sim_snapshots(1)[0])
     FanOut([got.append], again)(got[0])  # a recorded snapshot keeps the session it was made in
