@@ -51,7 +51,7 @@ def main() -> None:
         report("Azurite kill -9, 30 s", scenarios.azurite_outage(s, 30.0))
         outcome, latest = scenarios.clock(s)
         report("clock +10 min, 1900", outcome, f"latest {latest}")
-        report("5,000 contracts, 46 KB JSON", scenarios.large(s))
+        report("5,000 contracts, 46 KB JSON", scenarios.large(s, pause=7.0))
         poisoned, grown = scenarios.bomb(s)
         print(f"  {'gzip bomb, foreign blobs':<28} {len(poisoned)}/3 poisoned with a reason, host peak memory "
               f"+{grown / 2**20:.0f} MiB", flush=True)

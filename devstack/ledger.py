@@ -8,7 +8,7 @@ Each sent snapshot is exactly one of:
   (clock, order, close);
 - **missing**: inside a gap the chain declared (a ``data_error`` of subtype ``missing`` names
   the producer session and the seq range);
-- **poisoned**: it is in the poison queue;
+- **poisoned**: it is in the poison queue (whatever a failed attempt may have written);
 - **silently lost**: none of these.
 
 The longest stall of a chain comes from the data too, never from a stopwatch around the
@@ -22,6 +22,7 @@ scenario's fault was repaired, until its next write.
 from __future__ import annotations
 
 import base64
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -37,6 +38,7 @@ from functions.storage import chain_partition
 from spyglass.contract import Snapshot, iso_ms
 
 REFUSALS = ("out_of_order", "stale", "after_close", "clock_skew")
+_CLAIM_NAME = re.compile(r'"blob":"edge/([A-Z][A-Z0-9.]{0,9})/[0-9-]{10}/([0-9T:.-]{23}Z)')
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +115,9 @@ def account(conn: str, sent: list[Sent], *, recovered: datetime | None = None,
         for s in items:
             o.sent += 1
             row = rows.get(s.ts)
-            if row is not None and not row.get("late"):
+            if (u, s.ts) in poisoned:  # first: a failed attempt may have written its history row
+                o.poisoned += 1
+            elif row is not None and not row.get("late"):
                 o.applied += 1
                 in_order.append((enqueued(s, row), row.metadata["timestamp"]))
             elif row is not None:
@@ -122,8 +126,6 @@ def account(conn: str, sent: list[Sent], *, recovered: datetime | None = None,
                 o.refused += 1
             elif any(_in_gap(s, g) for g in gaps):
                 o.missing += 1
-            elif (u, s.ts) in poisoned:
-                o.poisoned += 1
             else:
                 o.lost.append(s)
         o.stall_s = longest_stall(in_order, recovered)
@@ -189,8 +191,13 @@ def poisoned_snapshots(conn: str) -> set[tuple[str, str]]:
 
     found: set[tuple[str, str]] = set()
     for m in queue(conn, SNAPSHOT_QUEUE + "-poison").peek_messages(max_messages=32):
+        text = base64.b64decode(m.content).decode(errors="replace")
+        claim = _CLAIM_NAME.search(text)  # a claim-check names its snapshot: edge/<underlying>/<expiry>/<ts>
+        if claim:
+            found.add(claim.groups())
+            continue
         try:
-            s = decode(base64.b64decode(m.content).decode(errors="replace"))
+            s = decode(text)
         except Exception:  # noqa: BLE001 - poisoned for a reason: it may not decode at all
             continue
         found.add((s.underlying, iso_ms(s.ts)))

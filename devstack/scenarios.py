@@ -228,8 +228,11 @@ def clock(s: LocalStack, n: int = 30, timeout: float = 90.0) -> tuple[dict[str, 
     return outcome, latest
 
 
-def large(s: LocalStack, timeout: float = 180.0) -> dict[str, Outcome]:
-    """Snapshots of 5,000 contracts (by claim-check, as the edge sends them) and a 46 KB plain-JSON one after a gap."""
+def large(s: LocalStack, pause: float = 2.0, timeout: float = 180.0) -> dict[str, Outcome]:
+    """Snapshots of 5,000 contracts (by claim-check, as the edge sends them) and a 46 KB plain-JSON one after a gap.
+
+    The plain snapshot's predecessor comes ``pause`` seconds after it.
+    """
     from edge.collector.publish_queue import QueueSender, QueueTarget
     from edge.collector.spool import Entry
 
@@ -242,9 +245,9 @@ def large(s: LocalStack, timeout: float = 180.0) -> dict[str, Outcome]:
         sender.send(Entry(n, f"BIG:{d['expiry']}:{d['ts']}", d["seq"], text))
         p.record(d, datetime.now(timezone.utc))
     plain = docs("PLN", 4, seed=11, strike_step=0.27, rate=0.0)  # ~46 KB of plain JSON each
-    for d in (plain[0], plain[2], plain[1], plain[3]):  # seq 2 two seconds before seq 1: it must wait
+    for d in (plain[0], plain[2], plain[1], plain[3]):  # seq 2 before seq 1: it must wait
         p.send(d, text=orjson.dumps(d).decode())
-        time.sleep(2.0 if d is plain[2] else 0.0)
+        time.sleep(pause if d is plain[2] else 0.0)
     return _settle(s, p, timeout)
 
 
