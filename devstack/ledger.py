@@ -219,7 +219,8 @@ def expected_onsets(batch: list[dict]) -> list[tuple]:
 
 def settle(conn: str, sent: Callable[[], list[Sent]], *, timeout: float, quiet: float = 8.0,
            **kw: object) -> dict[str, Outcome]:
-    """Account until nothing is silently lost and the queue is empty, or nothing changed for ``quiet`` s."""
+    """Account until every snapshot is accounted for, or (some never are) nothing changed for ``quiet`` s
+    with the queue empty, or ``timeout``."""
     q = queue(conn)
     deadline, last, since = time.monotonic() + timeout, None, time.monotonic()
     while True:
@@ -227,8 +228,9 @@ def settle(conn: str, sent: Callable[[], list[Sent]], *, timeout: float, quiet: 
         state = tuple((o.applied, o.late, o.missing, o.refused, o.poisoned) for o in outcome.values())
         if state != last:
             last, since = state, time.monotonic()
-        empty = q.get_queue_properties().approximate_message_count == 0
-        if empty and (all(not o.lost for o in outcome.values()) or time.monotonic() - since > quiet):
+        if all(not o.lost for o in outcome.values()):
+            return outcome
+        if time.monotonic() - since > quiet and q.get_queue_properties().approximate_message_count == 0:
             return outcome
         if time.monotonic() > deadline:
             return outcome

@@ -203,7 +203,8 @@ def load(s: LocalStack, chains: int = 6, n: int = 250, timeout: float = 600.0) -
     return _settle(s, p, timeout, {b[0]["underlying"]: expected_onsets(b) for b in batches})
 
 
-def clock(s: LocalStack, n: int = 30, timeout: float = 90.0) -> tuple[dict[str, Outcome], dict[str, str | None]]:
+def clock(s: LocalStack, n: int = 30, spacing: float = 0.25,
+          timeout: float = 90.0) -> tuple[dict[str, Outcome], dict[str, str | None]]:
     """Live chains stamped now, one snapshot 10 minutes ahead, one stamped 1900; returns (outcome, latest ts).
 
     ``CLK``: seq k stamped now; seq 10 is stamped 10 minutes ahead, seq 20 in 1900. ``OLD``: a new
@@ -218,7 +219,7 @@ def clock(s: LocalStack, n: int = 30, timeout: float = 90.0) -> tuple[dict[str, 
                  ("OLD", 0): datetime(1900, 1, 1, 15, tzinfo=timezone.utc)}
         p.send({**d, "ts": iso_ms(bogus.get((d["underlying"], d["seq"]), now))})
 
-    paced([x for pair in zip(clk, old + [None] * n) for x in pair if x is not None], 0.25, stamped)
+    paced([x for pair in zip(clk, old + [None] * n) for x in pair if x is not None], spacing, stamped)
     outcome = _settle(s, p, timeout)
     latest = {}
     for u in ("CLK", "OLD"):
@@ -346,6 +347,12 @@ class Collector:
         return [orjson.loads(line) for path in sorted((self.work / "rec").glob("*.jsonl.gz"))
                 for line in read_snapshot_lines(path)]
 
+    def wait_recorded(self, n: int, timeout: float) -> None:
+        """Until the recordings hold ``n`` snapshots (a loaded machine starts a collector slowly)."""
+        deadline = time.monotonic() + timeout
+        while len(self.recorded()) < n and time.monotonic() < deadline:
+            time.sleep(0.25)
+
     def spooled(self) -> set[str]:
         """Keys of the snapshots still waiting in the spool (not sent)."""
         import sqlite3
@@ -354,22 +361,23 @@ class Collector:
             return {k for (k,) in db.execute("SELECT key FROM spool")}
 
 
-def collector_restart(s: LocalStack, run_s: float = 12.0, timeout: float = 120.0,
+def collector_restart(s: LocalStack, per_run: int = 24, timeout: float = 120.0,
                       name: str = "COLL") -> tuple[dict[str, Outcome], int, set[str | None]]:
     """A collector kill -9 mid-stream and a restart; returns (outcome, snapshots never spooled, sessions).
 
-    The snapshots sent are those the collector recorded, minus those still in its spool at the
-    end; the one it was building when killed may be recorded but never spooled (counted apart).
+    Each run lasts until it has built ``per_run`` snapshots. The snapshots sent are those the
+    collector recorded, minus those still in its spool at the end; the one it was building when
+    killed may be recorded but never spooled (counted apart).
     """
     work = Path(tempfile.mkdtemp(prefix="collector-"))
     c = Collector(s.storage_connection, work, name, datetime(2026, 11, 24, 18, 30, tzinfo=timezone.utc))
     wall0 = c.start()
-    time.sleep(run_s)
+    c.wait_recorded(per_run, timeout)
     c.kill()
     first = c.recorded()
     time.sleep(1.0)
     restarted = c.start()
-    time.sleep(run_s)
+    c.wait_recorded(len(first) + per_run, timeout)
     c.stop()
     waiting = c.spooled()
     p = Producer(s.storage_connection)

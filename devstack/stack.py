@@ -14,6 +14,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -111,12 +112,15 @@ class LocalStack:
 
     def start_host(self, n: int = 0, timeout: float = 90.0) -> None:
         """Start Functions host ``n`` again on its port (after ``kill_host``)."""
+        self._respawn(lambda: self._spawn_host(n), "Functions host ready", timeout)
+
+    def _respawn(self, spawn: Callable[[], subprocess.Popen], marker: str, timeout: float) -> str:
+        """Start a process again on its old port, retrying while the old socket lingers."""
         deadline = time.monotonic() + timeout
-        while True:  # the killed process's socket may linger for a moment
-            proc = self._spawn_host(n)
+        while True:
+            proc = spawn()
             try:
-                self._wait_line(proc, "Functions host ready", timeout)
-                return
+                return self._wait_line(proc, marker, timeout)
             except RuntimeError:
                 self._procs.remove(proc)
                 if time.monotonic() > deadline:
@@ -139,17 +143,7 @@ class LocalStack:
     def start_signalr(self, timeout: float = 30.0) -> None:
         """Start the SignalR service again on the same port with the same AccessKey."""
         args = [sys.executable, "-m", "devstack.signalr", "--connection-string", self.signalr_connection]
-        deadline = time.monotonic() + timeout
-        while True:  # the old socket may linger for a moment
-            proc = self._spawn("signalr", args)
-            try:
-                self._wait_line(proc, SIGNALR_SETTING + "=", timeout)
-                return
-            except RuntimeError:
-                self._procs.remove(proc)
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.2)
+        self._respawn(lambda: self._spawn("signalr", args), SIGNALR_SETTING + "=", timeout)
 
     def restart_signalr(self, timeout: float = 30.0) -> None:
         self.stop_signalr()

@@ -93,7 +93,7 @@ def test_add_only_sas_sends_and_cannot_read(azurite, publisher_factory):
     assert refused.value.status_code == 403
     with pytest.raises(HttpResponseError):
         QueueClient.from_queue_url(queue_url).clear_messages()
-    assert sorted(s.seq for s in consume(azurite.connection_string, "q-sas")) == [0, 1]
+    assert sorted(s.seq for s in consume(azurite.connection_string, "q-sas", "claims-sas")) == [0, 1]
 
 
 def test_full_spool_refuses_new_snapshots_loudly_and_keeps_the_old(azurite, publisher_factory, caplog):
