@@ -178,3 +178,16 @@ def test_a_big_plain_json_snapshot_after_a_gap_is_parked_not_poisoned(app):
     send(app, text[0])
     assert send(app, text[2]) == []
     assert chains(send(app, text[1])) == [1, 2]
+
+
+def test_a_feed_going_back_in_time_within_its_run_is_a_data_error_that_keeps_the_seq_moving(app):
+    d = docs("BCK", 3)
+    send(app, d[0])
+    send(app, d[1])
+    back = {**d[2], "ts": iso_ms(T0 + timedelta(milliseconds=500))}  # seq 2, stamped between seq 0 and 1
+    published = send(app, back)
+    assert [m["arguments"][0]["evidence"]["subtype"] for m in published] == ["out_of_order"]
+    nxt = {**docs("BCK", 4)[3], "seq": 3}
+    assert chains(send(app, nxt)) == [3]  # no gap: seq 2 was taken in its turn
+    stored = chainstate.load(storage.table("chainstate"), "BCK", "2026-11-24")
+    assert stored.cursor.seq == 3 and data_errors("BCK", "missing") == []
