@@ -67,6 +67,7 @@ bench: $(STAMP) $(NODE_STAMP) $(BENCH_STAMP) $(CHROMIUM)
 	$(BENCH_VENV)/bin/python bench/bench_iv.py
 	$(BIN)/python bench/bench_scoring.py
 	$(BIN)/python bench/bench_pipeline.py
+	$(BIN)/python bench/bench_ingest.py
 	$(BIN)/python bench/bench_spool.py
 	$(BIN)/python bench/bench_collector.py
 	$(BIN)/python bench/bench_browser.py

@@ -15,6 +15,7 @@ import asyncio
 import sys
 import threading
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
@@ -25,7 +26,8 @@ sys.path.insert(0, str(ROOT))
 
 from devstack.listen import subscribe
 from devstack.stack import LocalStack
-from functions.codec import encode_compact
+from functions.codec import decode, encode_compact
+from spyglass.contract import iso_ms
 from spyglass.market import SimConfig, dumps_snapshot, simulate_day
 from tests.browser.kit import launch, queue, wait
 
@@ -75,7 +77,8 @@ def main() -> None:
     msgs = bodies(n)
     sent: dict[int, float] = {}
     got: dict[int, float] = {}
-    with LocalStack(web=True) as stack, sync_playwright() as p:
+    clock = iso_ms(max(decode(m).ts for m in msgs) + timedelta(minutes=1))  # the simulated day may be ahead of now
+    with LocalStack(web=True, clock_start=clock) as stack, sync_playwright() as p:
         browser = launch(p)
         page = browser.new_page(viewport={"width": 1280, "height": 900})
         page.goto(stack.web_url)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -23,7 +24,8 @@ sys.path.insert(0, str(ROOT))
 
 from devstack.listen import subscribe  # noqa: E402
 from devstack.stack import LocalStack  # noqa: E402
-from functions.codec import encode_compact  # noqa: E402
+from functions.codec import decode, encode_compact  # noqa: E402
+from spyglass.contract import iso_ms  # noqa: E402
 from spyglass.market import SimConfig, dumps_snapshot, simulate_day  # noqa: E402
 
 CHAINS = ("SPY", "QQQ", "IWM", "DIA", "XLF", "GLD")
@@ -38,6 +40,12 @@ def messages(underlying: str, n: int, start: str = "10:00") -> list[str]:
         if len(out) >= n:
             return out
     return out
+
+
+def after(bodies: list[str]) -> str:
+    """An app clock a minute after the newest snapshot: the simulated day may be later than now."""
+    newest = max(decode(b).ts for b in bodies)
+    return iso_ms(newest + timedelta(minutes=1))
 
 
 def client(conn: str, name: str) -> QueueClient:
@@ -105,12 +113,13 @@ async def latency(stack: LocalStack, bodies: list[str]) -> np.ndarray:
 def main() -> None:
     workers = int(sys.argv[1]) if len(sys.argv) > 1 else 2
     print(f"starting the local stack (Azurite, SignalR service, {workers} Functions host workers) ...", flush=True)
-    with LocalStack(workers=workers) as stack:
-        bodies = {u: messages(u, PER_CHAIN) for u in CHAINS}
-        total = sum(len(v) for v in bodies.values())
+    bodies = {u: messages(u, PER_CHAIN) for u in CHAINS}
+    later = messages("TLT", LATENCY_SAMPLES, "11:00")
+    total = sum(len(v) for v in bodies.values())
+    with LocalStack(workers=workers, clock_start=after(later)) as stack:
         raw = raw_receive_delete(stack.storage_connection, [b for v in bodies.values() for b in v])
         ours = pipeline(stack, bodies)
-        lat = asyncio.run(latency(stack, messages("TLT", LATENCY_SAMPLES, "11:00")))
+        lat = asyncio.run(latency(stack, later))
     print(f"\nPipeline throughput, {total} snapshots over {len(CHAINS)} chains (242 contracts each), "
           f"{workers} host workers")
     print(f"  spyglass queue -> tables      {ours:7.1f} snapshots/s")

@@ -26,6 +26,8 @@ from devstack.listen import subscribe
 from devstack.stack import REPO, LocalStack
 from functions.codec import encode_compact
 from functions.settings import SNAPSHOT_QUEUE
+from spyglass.clock import parse_new_york
+from spyglass.contract import iso_ms
 from spyglass.market import InjectionConfig, SimConfig, dumps_snapshot, simulate_day
 
 
@@ -54,7 +56,7 @@ async def watch(stack: LocalStack, stop: threading.Event) -> None:
             a = args[0]
             print(f"  signalr  {a['ts'][11:19]} {a['type']:<14} {a['severity']:<6} {a['evidence']['summary'][:110]}",
                   flush=True)
-        elif target == "chain" and args[0].get("seq", 0) % 30 == 0:
+        elif target == "chain" and (args[0].get("seq") or 0) % 30 == 0:  # seq is optional in the contract
             c = args[0]
             print(f"  chain    {c['ts'][11:19]} spot {c['spot']:.2f} ATM IV {100 * (c['atm_iv'] or 0):.1f} "
                   f"expected move {c['expected_move']} quality {c['data_quality']['grade']}", flush=True)
@@ -74,7 +76,10 @@ def main() -> None:
     p.add_argument("--date", default="2026-11-24")
     args = p.parse_args()
     stop = threading.Event()
-    stack = LocalStack(log_dir=REPO / "out" / "demo-stack", web=True)
+    # The app's clock runs on the simulated day: the edge's clock for the live feed, the day's close for the
+    # direct feed (any speed: its snapshots are then never ahead of "now").
+    start = parse_new_york(f"{args.date}T10:00" if args.feed == "edge" else f"{args.date}T16:00")
+    stack = LocalStack(log_dir=REPO / "out" / "demo-stack", web=True, clock_start=iso_ms(start))
     edge: LocalEdge | None = None
     signal.signal(signal.SIGTERM, _interrupt)
     try:

@@ -14,10 +14,14 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from devstack.azurite import Azurite
+from functions.settings import CLOCK_SETTING
+from spyglass.contract import parse_iso
 
 REPO = Path(__file__).resolve().parents[1]
 SIGNALR_SETTING = "AzureSignalRConnectionString"
@@ -39,9 +43,13 @@ class LocalStack:
     signalr_port: int = field(default_factory=free_port)
     settings: dict[str, str] = field(default_factory=dict)
     workers: int = 1  # Functions host processes consuming the queue, as Azure scale-out would run
+    clock_start: str | None = None  # ISO time the app's clock reads when the stack starts; None: real time
+    message_lease: float | None = None  # seconds a fetched message stays hidden; None: the runtime's 10 minutes
     log_dir: Path | None = None
     web: bool = False  # also serve static-web/ through the local Static Web App (devstack/web.py)
     _procs: list[subprocess.Popen] = field(default_factory=list)
+    _host_ports: dict[int, int] = field(default_factory=dict)
+    clock_offset_s: float = 0.0  # the app's clock minus real time (SPYGLASS_CLOCK_OFFSET_S), fixed at start
     signalr_connection: str = ""
     _web: object | None = None
 
@@ -60,20 +68,17 @@ class LocalStack:
     def storage_connection(self) -> str:
         return self.azurite.connection_string
 
+    def app_now(self) -> datetime:
+        """What the app's clock reads now."""
+        return datetime.now(timezone.utc) + timedelta(seconds=self.clock_offset_s)
+
     def start(self, timeout: float = 90.0) -> LocalStack:
+        if self.clock_start:  # fixed once, so a restarted host's clock goes on where it was
+            self.clock_offset_s = (parse_iso(self.clock_start) - datetime.now(timezone.utc)).total_seconds()
         self.azurite.start()
         signalr = self._spawn("signalr", [sys.executable, "-m", "devstack.signalr", "--port", str(self.signalr_port)])
         self.signalr_connection = self._wait_line(signalr, SIGNALR_SETTING + "=", timeout).split("=", 1)[1]
-        settings = {"AzureWebJobsStorage": self.storage_connection, SIGNALR_SETTING: self.signalr_connection,
-                    **self.settings}
-        hosts = []
-        for n in range(self.workers):  # the first serves the API URL; all consume the queue
-            args = [sys.executable, "-m", "devstack.host", "--app", "function_app",
-                    "--port", str(self.api_port if n == 0 else free_port())]
-            for k, v in settings.items():
-                args += ["--setting", f"{k}={v}"]
-            hosts.append(self._spawn("host" if n == 0 else f"host{n}", args,
-                                     env={"SPYGLASS_FUNCTION_KEY": self.function_key}))
+        hosts = [self._spawn_host(n) for n in range(self.workers)]  # the first serves the API URL; all consume
         for host in hosts:
             self._wait_line(host, "Functions host ready", timeout)
         if self.web:
@@ -87,6 +92,48 @@ class LocalStack:
                 raise
         return self
 
+    def _spawn_host(self, n: int) -> subprocess.Popen:
+        settings = {"AzureWebJobsStorage": self.storage_connection, SIGNALR_SETTING: self.signalr_connection,
+                    **({CLOCK_SETTING: str(self.clock_offset_s)} if self.clock_start else {}), **self.settings}
+        port = self._host_ports.setdefault(n, self.api_port if n == 0 else free_port())
+        args = [sys.executable, "-m", "devstack.host", "--app", "function_app", "--port", str(port)]
+        if self.message_lease is not None:
+            args += ["--message-lease", str(self.message_lease)]
+        for k, v in settings.items():
+            args += ["--setting", f"{k}={v}"]
+        return self._spawn("host" if n == 0 else f"host{n}", args, env={"SPYGLASS_FUNCTION_KEY": self.function_key})
+
+    def kill_host(self, n: int = 0) -> None:
+        """SIGKILL Functions host ``n``: a crash mid-invocation; its leased messages stay hidden for the lease."""
+        proc = self._host(n)
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(10)
+        self._procs.remove(proc)
+
+    def start_host(self, n: int = 0, timeout: float = 90.0) -> None:
+        """Start Functions host ``n`` again on its port (after ``kill_host``)."""
+        self._respawn(lambda: self._spawn_host(n), "Functions host ready", timeout)
+
+    def _respawn(self, spawn: Callable[[], subprocess.Popen], marker: str, timeout: float) -> str:
+        """Start a process again on its old port, retrying while the old socket lingers."""
+        deadline = time.monotonic() + timeout
+        while True:
+            proc = spawn()
+            try:
+                return self._wait_line(proc, marker, timeout)
+            except RuntimeError:
+                self._procs.remove(proc)
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+
+    def host_pid(self, n: int = 0) -> int:
+        return self._host(n).pid
+
+    def _host(self, n: int) -> subprocess.Popen:
+        port = str(self._host_ports[n])
+        return next(p for p in self._procs if "devstack.host" in p.args and port in p.args)
+
     def stop_signalr(self) -> None:
         """Stop the SignalR service; its clients get a close message that allows reconnecting."""
         old = next(p for p in self._procs if "devstack.signalr" in p.args)
@@ -96,17 +143,7 @@ class LocalStack:
     def start_signalr(self, timeout: float = 30.0) -> None:
         """Start the SignalR service again on the same port with the same AccessKey."""
         args = [sys.executable, "-m", "devstack.signalr", "--connection-string", self.signalr_connection]
-        deadline = time.monotonic() + timeout
-        while True:  # the old socket may linger for a moment
-            proc = self._spawn("signalr", args)
-            try:
-                self._wait_line(proc, SIGNALR_SETTING + "=", timeout)
-                return
-            except RuntimeError:
-                self._procs.remove(proc)
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.2)
+        self._respawn(lambda: self._spawn("signalr", args), SIGNALR_SETTING + "=", timeout)
 
     def restart_signalr(self, timeout: float = 30.0) -> None:
         self.stop_signalr()

@@ -164,16 +164,14 @@ class Inspector:
         """Why the message fails if decoded now, as the trigger decodes it (claim-checks included)."""
         try:
             inner, _ = codec.unwrap_held(text)
-            codec.decode(inner, self._fetch)
+            codec.decode(inner, self._fetch, self.claim_container)
         except (codec.MessageError, codec.SnapshotError) as exc:
             return str(exc)
         return "decodes now; no failure recorded (it failed for another reason: see the function logs)"
 
-    def _fetch(self, container: str, name: str) -> bytes:
-        if container != self.claim_container:
-            raise codec.MessageError(f"claim-check names container {container!r}, not {self.claim_container!r}")
-        try:
-            return self.blobs.get_blob_client(container, name).download_blob().readall()
+    def _fetch(self, container: str, name: str, limit: int) -> bytes:
+        try:  # one byte past the limit is enough to say it is too large
+            return self.blobs.get_blob_client(container, name).download_blob(offset=0, length=limit + 1).readall()
         except ResourceNotFoundError:
             raise codec.MessageError(f"claim-check blob {container}/{name} does not exist") from None
         except AzureError as exc:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 
 SNAPSHOT_QUEUE = "chain-snapshots"  # fixed: the edge, the trigger and the infrastructure all name it
+CLOCK_SETTING = "SPYGLASS_CLOCK_OFFSET_S"  # demos, replays and tests: the app's clock minus real time, in seconds
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,6 +21,13 @@ class Settings:
     claim_container: str = "claim-checks"
     retention_days: int = 30
     default_underlying: str = "SPY"
+    clock_offset_s: float = 0.0
+    max_ahead_s: float = 60.0  # a snapshot stamped further ahead of now is a clock error
+    max_behind_s: float = 7 * 86400.0  # ... or further behind: older than the queue's message time-to-live
+
+    def now(self) -> datetime:
+        """The app's clock: real time, shifted by ``SPYGLASS_CLOCK_OFFSET_S`` where a demo or test replays a day."""
+        return datetime.now(timezone.utc) + timedelta(seconds=self.clock_offset_s)
 
 
 @lru_cache(maxsize=1)
@@ -32,6 +41,9 @@ def settings() -> Settings:
         claim_container=env.get("CLAIM_CHECK_CONTAINER", "claim-checks"),
         retention_days=int(env.get("RETENTION_DAYS", "30")),
         default_underlying=env.get("DEFAULT_UNDERLYING", "SPY"),
+        clock_offset_s=float(env.get(CLOCK_SETTING, "0")),
+        max_ahead_s=float(env.get("SNAPSHOT_MAX_AHEAD_S", "60")),
+        max_behind_s=float(env.get("SNAPSHOT_MAX_BEHIND_S", str(7 * 86400))),
     )
 
 

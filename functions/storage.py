@@ -13,7 +13,7 @@ from itertools import islice
 from typing import Any
 
 import orjson
-from azure.core.exceptions import ResourceExistsError
+from azure.core.exceptions import HttpResponseError, ResourceExistsError, ResourceNotFoundError
 from azure.data.tables import TableClient, TableServiceClient
 from azure.storage.blob import BlobServiceClient
 from azure.storage.queue import QueueClient, TextBase64EncodePolicy
@@ -137,8 +137,42 @@ def upsert_all(client: TableClient, entities: list[dict[str, Any]]) -> None:
             client.submit_transaction([("upsert", e) for e in rows[i:i + 100]])
 
 
-def fetch_blob(container: str, name: str) -> bytes:
-    return blob_service().get_blob_client(container, name).download_blob().readall()
+def fetch_blob(container: str, name: str, limit: int) -> bytes:
+    """The blob, or its first ``limit + 1`` bytes when it is larger (the caller refuses it): never more."""
+    from functions.codec import MessageError
+
+    try:
+        return blob_service().get_blob_client(container, name).download_blob(offset=0, length=limit + 1).readall()
+    except ResourceNotFoundError:
+        raise MessageError(f"claim-check blob {container}/{name} does not exist") from None
+    except HttpResponseError as exc:
+        if exc.status_code == 416:  # an empty blob: no byte 0 to start from
+            return b""
+        raise
+
+
+PROPERTY_LIMIT = 64 * 1024  # Table storage: one binary property holds at most 64 KiB
+
+
+def put_bytes(entity: dict[str, Any], name: str, data: bytes) -> dict[str, Any]:
+    """Store ``data`` in ``name``, ``name_1``, ``name_2``... of 64 KiB each (an entity holds up to 1 MiB)."""
+    entity[name] = data[:PROPERTY_LIMIT]
+    for i, start in enumerate(range(PROPERTY_LIMIT, len(data), PROPERTY_LIMIT), 1):
+        entity[f"{name}_{i}"] = data[start:start + PROPERTY_LIMIT]
+    return entity
+
+
+def get_bytes(entity: dict[str, Any], name: str) -> bytes:
+    """What ``put_bytes`` stored."""
+    parts, i = [bytes(entity[name])], 1
+    while f"{name}_{i}" in entity:
+        parts.append(bytes(entity[f"{name}_{i}"]))
+        i += 1
+    return b"".join(parts)
+
+
+def gz(obj: Any) -> bytes:
+    return gzip.compress(orjson.dumps(obj, option=orjson.OPT_SERIALIZE_NUMPY), compresslevel=FAST_GZIP, mtime=0)
 
 
 def anomaly_entity(a: Anomaly) -> dict[str, Any]:
@@ -190,20 +224,30 @@ def chain_partition(underlying: str, expiry: str) -> str:
     return f"{underlying}-{expiry.replace('-', '')}"
 
 
-def analytics_entity(analytics: dict[str, Any]) -> dict[str, Any]:
+def analytics_entity(analytics: dict[str, Any], session: str | None = None, late: str | None = None,
+                     enqueued: datetime | None = None) -> dict[str, Any]:
     """The history row for one snapshot's chain analytics, gzip-compressed JSON.
 
-    A 242-contract analytics document is ~25 KB of JSON and ~8 KB compressed,
-    inside Table storage's 64 KiB property limit.
+    A 242-contract analytics document is ~25 KB of JSON and ~8 KB compressed; 5,000
+    contracts take several of Table storage's 64 KiB properties (``put_bytes``). ``late``
+    says why a snapshot was stored after its chain had moved on (it was not scored in order);
+    ``enqueued`` (the queue's insertion time) against the row's own write time is its ingest delay.
     """
     ts = parse_iso(analytics["ts"])
     summary = {name: float(analytics[name]) for name in _SUMMARY_FIELDS if analytics.get(name) is not None}
     if (analytics.get("gex") or {}).get("total") is not None:
         summary["gex_total"] = float(analytics["gex"]["total"])
-    return {"PartitionKey": chain_partition(analytics["underlying"], analytics["expiry"]), "RowKey": inverted_row(ts),
-            "ts": ts, "expiry": analytics["expiry"], "underlying": analytics["underlying"], **summary,
-            "analytics": gzip.compress(orjson.dumps(analytics, option=orjson.OPT_SERIALIZE_NUMPY),
-                                       compresslevel=FAST_GZIP, mtime=0)}
+    row = {"PartitionKey": chain_partition(analytics["underlying"], analytics["expiry"]), "RowKey": inverted_row(ts),
+           "ts": ts, "expiry": analytics["expiry"], "underlying": analytics["underlying"], **summary}
+    if analytics.get("seq") is not None:
+        row["seq"] = str(analytics["seq"])  # text: the contract allows integers beyond Int64
+    if session:
+        row["session"] = session
+    if late:
+        row["late"] = late
+    if enqueued is not None:
+        row["enqueued"] = enqueued
+    return put_bytes(row, "analytics", gz(analytics))
 
 
 def analytics_series(table: TableClient, partition: str, since: datetime, until: datetime,
@@ -243,4 +287,4 @@ def newest_analytics(table: TableClient, partition: str, at: datetime | None = N
 
 
 def entity_analytics(e: dict[str, Any]) -> dict[str, Any]:
-    return orjson.loads(gzip.decompress(bytes(e["analytics"])))
+    return orjson.loads(gzip.decompress(get_bytes(e, "analytics")))

@@ -59,6 +59,10 @@ _TS_RE = re.compile(
 )
 
 
+# A producer's run: seq counts within it. Letters, digits and ._:- only, so it can sit in a table key.
+SESSION_PATTERN = r"^[A-Za-z0-9._:-]{1,64}$"
+
+
 class SnapshotError(ValueError):
     """A message that is not a valid chain-snapshot/1; the text says which field and why."""
 
@@ -90,6 +94,7 @@ class _SnapshotModel(BaseModel):
     rate: FiniteStrictNumber | None = Field(default=None, ge=-0.2, le=1.0)
     dividend_yield: FiniteStrictNumber | None = Field(default=None, ge=-0.2, le=1.0)
     seq: StrictInt | None = Field(default=None, ge=0)
+    session: Annotated[str, Strict()] | None = Field(default=None, pattern=SESSION_PATTERN)
     source: Annotated[str, Strict()] | None = Field(default=None, max_length=64)
     delayed: Annotated[bool, Strict()] | None = None
     contracts: list[_ContractModel] = Field(max_length=5000)
@@ -222,6 +227,7 @@ class Snapshot:
     seq: int | None = None
     source: str | None = None
     delayed: bool = False
+    session: str | None = None  # the producer's run that numbered ``seq`` (a restart starts a new one)
 
     @property
     def key(self) -> str:
@@ -255,6 +261,7 @@ class Snapshot:
             seq=m.seq,
             source=m.source,
             delayed=bool(m.delayed),
+            session=m.session,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -267,7 +274,7 @@ class Snapshot:
         }
         if self.expiry_close is not None:
             out["expiry_close"] = iso_ms(self.expiry_close)
-        for name in ("rate", "dividend_yield", "seq", "source"):
+        for name in ("rate", "dividend_yield", "seq", "session", "source"):
             v = getattr(self, name)
             if v is not None:
                 out[name] = v

@@ -12,10 +12,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import secrets
 import signal
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -104,16 +105,33 @@ def _fields(settings: Any) -> dict[str, Any]:
     return {name: getattr(settings, name) for name in settings.__dataclass_fields__}
 
 
-class FanOut:
-    """The one sink the source sees: hands each snapshot to every sink, isolating their failures."""
+def new_session(now: datetime | None = None) -> str:
+    """This run's producer session: its UTC start and 24 random bits, e.g. ``20261124T150000.250Z-3fa2c1``.
 
-    def __init__(self, sinks: list[Sink]) -> None:
+    Each snapshot carries it beside ``seq``, so the consumer tells a restart (seq 0 of a new
+    session) from a redelivery or a backlog of the old one.
+    """
+    start = now or datetime.now(timezone.utc)
+    return f"{start:%Y%m%dT%H%M%S}.{start.microsecond // 1000:03d}Z-{secrets.token_hex(3)}"
+
+
+class FanOut:
+    """The one sink the source sees: stamps the run's session, hands each snapshot to every sink.
+
+    A sink's failure is isolated from the others. Without a session (a replay: the recording's
+    snapshots keep what they had) nothing is stamped.
+    """
+
+    def __init__(self, sinks: list[Sink], session: str | None = None) -> None:
         self.sinks = sinks
+        self.session = session
         self.count = 0
         self.failures = 0
 
     def __call__(self, snapshot: Snapshot) -> None:
         self.count += 1
+        if self.session is not None and snapshot.session is None:
+            snapshot = replace(snapshot, session=self.session)
         for sink in self.sinks:
             try:
                 sink(snapshot)
@@ -160,7 +178,9 @@ async def collect(opts: CollectOptions, stop: asyncio.Event | None = None,
             installed.append(sig)
         except (NotImplementedError, RuntimeError, ValueError):  # not the main thread
             pass
-    fan = FanOut(sinks)
+    fan = FanOut(sinks, None if opts.source == "replay" else new_session())
+    if fan.session:
+        log.info("producer session %s", fan.session)
     calendar = asyncio.create_task(watch_market(shifted_clock(opts.clock_start), stop))
     log.info("collecting from %s into %s", source.name,
              ", ".join(x for x, on in (("recorder", recorder), ("queue", publisher), ("extra sinks", extra_sinks)) if on)

@@ -8,16 +8,18 @@ edge/collector/spool.py for the policy: refuse new, keep old, alert).
 The drain (``start``) sends in spool order with up to ``max_in_flight`` concurrent
 sends over one shared HTTP client. The window slides only past the oldest
 unacknowledged message, so a message is overtaken by at most ``max_in_flight - 1``
-newer ones, even across failures; the consumer's ordering rules
-(functions/ordering.py) hold a snapshot whose ``seq`` skips ahead for up to 3 s,
-far longer than that reordering lasts. Each send is retried with exponential
+newer ones, even across failures; the consumer (functions/ordering.py) parks a
+snapshot whose ``seq`` skips ahead and waits up to 3 s for the missing one, far
+longer than that reordering lasts. Each run of the collector stamps its own
+producer ``session`` (edge/collector/app.py), so after a restart the spool's old
+snapshots and the new run's are told apart. Each send is retried with exponential
 backoff and jitter until it succeeds or the publisher stops; the window blocks
 meanwhile, so after an outage the spool drains from the oldest message on.
 
 Delivery is at least once: a message sent but not yet deleted when the process
 dies is sent again after the restart (at most ``max_in_flight`` plus one ack batch).
-The consumer is idempotent: a redelivered ``seq`` is skipped and anomaly ids are
-deterministic, so a duplicate produces nothing new.
+The consumer is idempotent: a snapshot whose instant is already stored is a
+redelivery and anomaly ids are deterministic, so a duplicate produces nothing new.
 """
 
 from __future__ import annotations

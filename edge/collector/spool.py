@@ -5,8 +5,8 @@ Storage: one SQLite file in WAL mode. Writers of new snapshots (``append``) use
 accepted snapshot survives a process kill *and* a node power cut. At one snapshot
 per second per chain the fsync (a few ms) costs nothing that matters. The drain's
 connection (``read_after`` / ``remove``) uses ``synchronous=NORMAL``: a delete lost
-to a power cut only means that snapshot is sent once more, which the consumer skips
-as a redelivery (functions/ordering.py), so acknowledgements need no fsync of their own.
+to a power cut only means that snapshot is sent once more, which the consumer recognises
+as a redelivery (functions/ingest.py), so acknowledgements need no fsync of their own.
 
 Order: rows are drained by ``id`` (an AUTOINCREMENT rowid), i.e. in the order they
 were accepted, across restarts.
@@ -20,7 +20,7 @@ snapshot, and readiness false (``Publisher.readiness``); the caller logs each lo
 Why refuse rather than evict the oldest: the spool's promise is that nothing it
 accepted is lost, and dropping the history silently in the middle of a replayed
 outage would corrupt every time-series rule downstream; a gap at the newest end is
-visible (seq jumps) and the consumer declares it lost after its hold time. The
+visible (seq jumps) and the consumer declares it missing after its gap deadline. The
 default bound (``DEFAULT_MAX_COUNT``, ``DEFAULT_MAX_BYTES``) holds more than a full
 session of one chain at 1 snapshot/s, so it is reached only after a long outage.
 

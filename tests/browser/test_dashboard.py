@@ -28,7 +28,7 @@ FIRST_TS = iso(later(T0, 15))
 
 @pytest.fixture(scope="module")
 def stack():
-    with LocalStack(web=True) as s:
+    with LocalStack(web=True, clock_start=iso(later(T0, 3 * 3600))) as s:  # the app's clock: after the test data
         yield s
 
 

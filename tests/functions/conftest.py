@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import datetime, timezone
 
 import azure.functions as func
 import pytest
@@ -16,11 +17,16 @@ def azurite():
         yield az
 
 
+APP_CLOCK = datetime(2026, 11, 24, 20, 0, tzinfo=timezone.utc)  # the tests' snapshots are from this day
+
+
 @pytest.fixture(scope="module")
 def app(azurite):
-    """The registered user functions by name, with storage pointed at this Azurite."""
+    """The registered user functions by name, with storage pointed at this Azurite and the clock on the test day."""
     os.environ["AzureWebJobsStorage"] = azurite.connection_string
     from functions import settings, storage
+
+    os.environ[settings.CLOCK_SETTING] = str((APP_CLOCK - datetime.now(timezone.utc)).total_seconds())
 
     for cached in (settings.settings, storage.access, storage.table_service, storage.blob_service, storage.table,
                    storage.queue):

@@ -228,24 +228,3 @@ def test_every_route_takes_every_method_and_answers_the_wrong_ones_with_405(app)
 def test_malformed_message_raises_with_the_reason(app):
     with pytest.raises(Exception, match="invalid chain-snapshot/1"):
         app["ingest"](queue_message('{"schema":"chain-snapshot/1"}'), Out())
-
-
-def test_a_snapshot_ahead_of_a_gap_is_held_not_scored(app, scored):
-    import time
-
-    from functions import storage
-    from functions.codec import unwrap_held
-
-    kit = ChainKit(seed=9)
-    d = kit.snapshot(T0 + timedelta(seconds=50)).to_dict()
-    d["seq"] = 50  # 45..49 never sent
-    out = Out()
-    app["ingest"](queue_message(orjson.dumps(d).decode(), 50), out)
-    assert out.value is None  # not scored now
-    time.sleep(1.3)  # re-enqueued invisible for a second
-    held = [m for m in storage.queue("chain-snapshots").receive_messages(max_messages=32)]
-    assert len(held) == 1
-    import base64
-
-    inner, since = unwrap_held(base64.b64decode(held[0].content).decode())  # as the host decodes it
-    assert since is not None and orjson.loads(inner)["seq"] == 50

@@ -88,21 +88,21 @@ def test_a_purged_state_entity_is_recreated(app, instances):
     assert chainstate.load(table, "DIA", docs[0]["expiry"]).state.last_ts == parse_iso(docs[3]["ts"])
 
 
-def test_a_turn_on_a_chain_waits_at_most_its_patience_and_pauses_without_it():
+def test_a_chain_has_one_drainer_per_process_and_nobody_waits_for_it():
     import threading
-    import time
 
     cache = StateCache()
-    with cache.turn("SPY", "2026-11-24", 0.5) as mine:
-        assert mine.held
-        t0 = time.monotonic()
-        with cache.turn("SPY", "2026-11-24", 0.2) as other:  # busy: goes on without the turn
-            assert not other.held and 0.15 < time.monotonic() - t0 < 3
-        with cache.turn("QQQ", "2026-11-24", 0.2) as elsewhere:  # other chains are not held up
-            assert elsewhere.held
-        got = []
-        waiter = threading.Thread(target=lambda: got.append(cache.turn("SPY", "2026-11-24", 5.0).__enter__().held))
-        waiter.start()
-        mine.pause(0.3)  # the waiter gets the turn while this one sleeps
-        waiter.join(5)
-        assert got == [True] and not mine.held  # it never gave the turn back, so this one went on without
+    box = cache.mailbox("SPY", "2026-11-24")
+    assert box.enter() and not box.enter()  # taken: a second invocation does not wait
+    assert cache.mailbox("QQQ", "2026-11-24").enter()  # other chains are not held up
+    box.knock()  # ... it parks its snapshot and knocks instead
+    assert box.take_knock() and not box.take_knock()
+    assert not box.leave()  # nobody knocked since: the turn is free
+    assert box.enter()
+    knocked = threading.Thread(target=box.knock)
+    knocked.start()
+    knocked.join()
+    assert box.leave()  # knocked while held: the drainer takes the turn again and looks once more
+    assert not box.enter()
+    box.take_knock()
+    assert not box.leave()

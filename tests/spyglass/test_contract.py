@@ -72,6 +72,7 @@ VALID: dict[str, Any] = {
     "rate": 0.043,
     "dividend_yield": 0.012,
     "seq": 7,
+    "session": "20261124T150000Z-3fa2c1",
     "source": "test-feed",
     "delayed": False,
     "contracts": [
@@ -273,6 +274,13 @@ MALFORMED = [
     _bad(("seq",), "7"),
     _bad(("seq",), True),
     _bad(("seq",), [7]),
+    # session
+    _bad(("session",), ""),
+    _bad(("session",), 12),
+    _bad(("session",), "a/b"),
+    _bad(("session",), "a b"),
+    _bad(("session",), "x" * 65),
+    _bad(("session",), "run-1\n"),
     # source
     _bad(("source",), 12),
     _bad(("source",), True),
@@ -402,6 +410,8 @@ ACCEPTED = [
     ("rate-bounds", ("set", ("rate",), -0.2)),
     ("null-dividend_yield", ("set", ("dividend_yield",), None)),
     ("null-seq", ("set", ("seq",), None)),
+    ("session", ("set", ("session",), "20261124T150000Z-3fa2c1")),
+    ("null-session", ("set", ("session",), None)),
     ("integral-float-seq", ("set", ("seq",), 7.0)),
     ("huge-seq", ("set", ("seq",), 2**70)),
     ("null-source", ("set", ("source",), None)),
@@ -527,7 +537,7 @@ def test_round_trip() -> None:
     assert second.to_json() == wire
     assert second.to_dict() == first.to_dict()
     for name in ("underlying", "ts", "spot", "expiry", "expiry_close", "rate", "dividend_yield", "seq",
-                 "source", "delayed"):
+                 "session", "source", "delayed"):
         assert getattr(second, name) == getattr(first, name), name
     for name in ("is_call", "strike", "bid", "ask", "last", "volume", "open_interest", "bid_size", "ask_size",
                  "quote_age_ms"):
@@ -602,6 +612,7 @@ def test_patterns_in_schema_are_the_parsers() -> None:
     underlying = contract._SnapshotModel.model_fields["underlying"]
     pattern = next(m.pattern for m in underlying.metadata if getattr(m, "pattern", None))
     assert props["underlying"]["pattern"] == pattern.removesuffix("$") + guard
+    assert props["session"]["pattern"] == contract.SESSION_PATTERN.removesuffix("$") + guard
     assert ANOMALY_JSON_SCHEMA["properties"]["underlying"]["pattern"] == props["underlying"]["pattern"]
     assert ANOMALY_JSON_SCHEMA["properties"]["expiry"]["pattern"] == props["expiry"]["pattern"]
     assert props["contracts"]["maxItems"] == 5000
@@ -611,7 +622,7 @@ def test_patterns_in_schema_are_the_parsers() -> None:
 # ---------------------------------------------------------------- parser == schema, generated
 
 _TOP = ["schema", "underlying", "ts", "spot", "expiry", "expiry_close", "rate", "dividend_yield", "seq",
-        "source", "delayed", "contracts"]
+        "session", "source", "delayed", "contracts"]
 _ROW = ["right", "strike", "bid", "ask", "last", "volume", "open_interest", "bid_size", "ask_size", "quote_age_ms"]
 _PATHS = [(k,) for k in _TOP] + [(*C0, k) for k in _ROW]
 

@@ -27,7 +27,8 @@ pytestmark = pytest.mark.xdist_group("stack")  # one stack per worker, not one p
 
 @pytest.fixture(scope="module")
 def stack():
-    with LocalStack(azurite=Azurite()) as s:  # on disk, so it survives a restart
+    # on disk, so it survives a restart; the app's clock three hours after the test data starts
+    with LocalStack(azurite=Azurite(), clock_start="2026-11-24T20:00:00Z") as s:
         yield s
 
 

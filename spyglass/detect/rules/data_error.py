@@ -138,3 +138,30 @@ def _num(x: float) -> float | None:
 
 def _px(x: float) -> str:
     return "-" if np.isnan(x) else f"{x:.2f}"
+
+
+def clock_skew(ts: datetime, now: datetime, max_ahead_s: float, max_behind_s: float) -> Finding | None:
+    """A snapshot stamped too far ahead of ``now`` or too far behind it: its clock is wrong, not the market.
+
+    Such a snapshot must never become a chain's time (one stamped ten minutes ahead would make
+    every later one look out of order; one from 1900 would sort as the newest history row).
+    """
+    offset = (ts - now).total_seconds()
+    if -max_behind_s <= offset <= max_ahead_s:
+        return None
+    where = (f"{offset:,.0f} s ahead of" if offset > 0 else f"{-offset / 86400:,.1f} days behind")
+    return _finding(None, None, "clock_skew", f"snapshot stamped {iso_ms(ts)}, {where} the receiver's clock "
+                    f"{iso_ms(now)} (allowed: {max_ahead_s:.0f} s ahead, {max_behind_s / 86400:.0f} days behind); "
+                    "not applied, the chain's time is untouched", severity="high", snapshot_ts=iso_ms(ts),
+                    now=iso_ms(now), offset_s=round(offset, 3))
+
+
+def missing(session: str | None, first_seq: int, last_seq: int, waited_s: float, resumed_ts: datetime) -> Finding:
+    """Snapshots a producer numbered but that never arrived in time: the chain went on without them."""
+    n = last_seq - first_seq + 1
+    which = f"seq {first_seq}" if n == 1 else f"seq {first_seq}..{last_seq} ({n} snapshots)"
+    run = f" of producer session {session}" if session else ""
+    return _finding(None, None, "missing", f"{which}{run} did not arrive within {waited_s:.1f} s; the chain went on "
+                    f"at {iso_ms(resumed_ts)} without them (if they come later they are stored, marked late)",
+                    severity="medium", session=session, first_seq=first_seq, last_seq=last_seq,
+                    waited_s=round(waited_s, 3), resumed_ts=iso_ms(resumed_ts))

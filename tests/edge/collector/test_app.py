@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from devstack.azurite import Azurite
 from devstack.stack import free_port
-from edge.collector.app import CollectOptions, FanOut, collect
+from edge.collector.app import CollectOptions, FanOut, collect, new_session
 from edge.collector.ibkr import IbkrConfig
 from edge.collector.recorder import Recorder, read_snapshot_lines
 from edge.gateway_fake import FakeGateway, SimMarket
@@ -34,7 +34,7 @@ def consume(conn: str) -> list[Snapshot]:
     out: list[Snapshot] = []
     while batch := list(q.receive_messages(max_messages=32, visibility_timeout=60)):
         for m in batch:
-            out.append(codec.decode(m.content, lambda c, n: blobs.get_blob_client(c, n).download_blob().readall()))
+            out.append(codec.decode(m.content, lambda c, n, limit: blobs.get_blob_client(c, n).download_blob().readall()))
             q.delete_message(m)
     return out
 
@@ -64,6 +64,17 @@ def test_a_failing_sink_does_not_starve_the_others():
     fan = FanOut([broken, got.append])
     fan(sim_snapshots(1)[0])
     assert len(got) == 1 and fan.failures == 1
+
+
+def test_each_run_stamps_its_own_session_and_replays_keep_theirs():
+    first, again = new_session(datetime(2026, 11, 24, 15, tzinfo=timezone.utc)), new_session()
+    assert first.startswith("20261124T150000.000Z-") and first != again
+    got = []
+    FanOut([got.append], first)(sim_snapshots(1)[0])
+    FanOut([got.append], again)(got[0])  # a recorded snapshot keeps the session it was made in
+    FanOut([got.append])(sim_snapshots(1)[0])  # a replay stamps nothing
+    assert [s.session for s in got] == [first, first, None]
+    assert Snapshot.from_json(got[0].to_json()).session == first
 
 
 @pytest.mark.xdist_group("azurite")
@@ -114,6 +125,7 @@ def test_ibkr_to_queue_recorder_and_ops(tmp_path):
     assert queued and [s.seq for s in queued] == [s.seq for s in seen[: len(queued)]]
     assert len(queued) + left == len(seen)
     assert queued[-1].to_dict() == seen[len(queued) - 1].to_dict()
+    assert fan.session and {s.session for s in queued} == {fan.session}  # this run's producer session
     [path] = list((tmp_path / "rec").iterdir())
     assert sum(1 for _ in read_snapshot_lines(path)) == len(seen)
 

@@ -50,13 +50,13 @@ def wait_until(pred: Callable[[], bool], timeout: float = 20.0, what: str = "con
         time.sleep(0.02)
 
 
-def consume(conn: str, queue: str) -> list[Snapshot]:
+def consume(conn: str, queue: str, claim_container: str = codec.DEFAULT_CLAIM_CONTAINER) -> list[Snapshot]:
     """Everything in the queue, in receive order, decoded exactly as the Functions ingest does."""
     q = QueueClient.from_connection_string(conn, queue, message_decode_policy=TextBase64DecodePolicy())
     blobs = BlobServiceClient.from_connection_string(conn)
 
-    def fetch_blob(container: str, name: str) -> bytes:
-        return blobs.get_blob_client(container, name).download_blob().readall()
+    def fetch_blob(container: str, name: str, limit: int) -> bytes:
+        return blobs.get_blob_client(container, name).download_blob(offset=0, length=limit + 1).readall()
 
     out: list[Snapshot] = []
     while True:
@@ -64,7 +64,7 @@ def consume(conn: str, queue: str) -> list[Snapshot]:
         if not batch:
             return out
         for m in batch:
-            out.append(codec.decode(m.content, fetch_blob))
+            out.append(codec.decode(m.content, fetch_blob, claim_container))
             q.delete_message(m)
 
 

@@ -65,7 +65,7 @@ def test_a_snapshot_over_64_kib_goes_by_claim_check(azurite, publisher_factory):
     wait_until(lambda: pub.depth == 0, what="the spool to drain")
     raw = QueueClient.from_connection_string(azurite.connection_string, "q-claim").peek_messages(max_messages=2)
     assert any('"claim-check/1"' in _b64(m.content) for m in raw)  # the message is a reference, not the data
-    got = {s.seq: s for s in consume(azurite.connection_string, "q-claim")}
+    got = {s.seq: s for s in consume(azurite.connection_string, "q-claim", "claims-cc")}
     assert got[0].to_dict() == big.to_dict() and got[1].to_dict() == small.to_dict()
     assert sample("spyglass_collector_claim_checks_total") == before + 1
     blobs = BlobServiceClient.from_connection_string(azurite.connection_string).get_container_client("claims-cc")
@@ -93,7 +93,7 @@ def test_add_only_sas_sends_and_cannot_read(azurite, publisher_factory):
     assert refused.value.status_code == 403
     with pytest.raises(HttpResponseError):
         QueueClient.from_queue_url(queue_url).clear_messages()
-    assert sorted(s.seq for s in consume(azurite.connection_string, "q-sas")) == [0, 1]
+    assert sorted(s.seq for s in consume(azurite.connection_string, "q-sas", "claims-sas")) == [0, 1]
 
 
 def test_full_spool_refuses_new_snapshots_loudly_and_keeps_the_old(azurite, publisher_factory, caplog):
