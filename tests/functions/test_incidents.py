@@ -12,7 +12,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import azure.functions as func
-import numpy as np
 import orjson
 import pytest
 
@@ -25,6 +24,7 @@ from spyglass.contract import Anomaly
 from tests.functions.conftest import Out, get
 from tests.functions.test_app import openapi_schema, queue_message
 from tests.spyglass.chainkit import T0, ChainKit
+from tests.spyglass.detect.test_bad_quotes import freeze
 from tests.spyglass.test_contract import ANOMALY_VALIDATOR
 
 RICH = ("C", 602.0)
@@ -37,25 +37,20 @@ WINDOW = {"since": "2026-11-24T00:00:00Z", "until": "2026-11-24T23:00:00Z", "und
 def session_docs() -> list[dict]:
     kit = ChainKit(seed=9, underlying=UNDERLYING)
     rich, crossed = kit.index(*RICH), kit.index(*CROSSED)
-    frozen = [kit.index(r, k) for r, k in FROZEN]
-    held: dict[int, tuple[float, float]] = {}
+    frozen = freeze(kit, FROZEN, 16, with_age=True)  # the block keeps its quotes, and the feed says how old they are
     docs = []
     for s in range(32):
         if s >= 16:
             kit.spot = 600.0 + 0.1 * (s - 16)
 
-        def mutate(q, *_, s=s):
+        def mutate(q, *args, s=s):
             if 4 <= s < 10:
                 q["bid"][rich] += 0.12
                 q["ask"][rich] += 0.12
             if s == 12:
                 q["bid"][crossed] = q["ask"][crossed] + 0.05
-            if s >= 16:  # the block keeps its quotes, and the feed says how old they are
-                held.update({} if held else {i: (q["bid"][i], q["ask"][i]) for i in frozen})
-                for i in frozen:
-                    q["bid"][i], q["ask"][i] = held[i]
-                    q["age"][i] = (s - 16) * 1000.0 + 400.0
-                q["age"][np.isnan(q["age"])] = 150.0
+            if s >= 16:
+                frozen(s)(q, *args)
 
         doc = kit.snapshot(T0 + timedelta(seconds=s), mutate=mutate).to_dict()
         docs.append({**doc, "seq": s})
