@@ -119,7 +119,7 @@ def quotes_needed(signal: Anomaly, wing_width: float) -> list[tuple[str, float]]
     """The (right, strike) quotes a rule re-checks before deciding: the broker fetches them first."""
     if signal.strike is None:
         return []
-    if signal.type == "mispricing" and signal.right in ("C", "P") and signal.strike is not None:
+    if signal.type == "mispricing" and signal.right in ("C", "P"):
         k = float(signal.strike)
         return [(signal.right, k), (signal.right, k + wing_width if signal.right == "C" else k - wing_width)]
     if signal.type == "arbitrage":
