@@ -84,9 +84,9 @@ def simulate(
 
     from spyglass.market import DEFAULT_RATES, InjectionConfig, SimConfig, scenario_config, write_day
 
-    def end_after(t0: str) -> str:
-        t = datetime.combine(date(2000, 1, 1), datetime.strptime(str(t0)[:8], "%H:%M:%S" if len(str(t0)) > 5
-                                                                else "%H:%M").time())
+    def end_after(t0: object) -> str:  # "HH:MM", "HH:MM:SS" or a time
+        text = str(t0)
+        t = datetime.strptime(text, "%H:%M:%S" if text.count(":") == 2 else "%H:%M")
         return (t + timedelta(hours=hours)).time().strftime("%H:%M:%S")
 
     rates = None if rate is None else {t: rate for t in DEFAULT_RATES}

@@ -61,9 +61,10 @@ class DetectorConfig:
     # volume spike (rules/volume_spike.py): beyond the line's own flow and the chain's ordinary blocks
     volume_min_interval: float = 200.0  # contracts in the interval
     volume_ratio: float = 8.0  # x the line's expected volume for the interval
-    volume_block_multiple: float = 1.25  # x the chain's ordinary block, above the expectation
+    volume_block_multiple: float = 2.0  # x the chain's ordinary block, above the expectation
     volume_warmup: int = 20  # observations before a line's own baseline stands alone
     volume_warmup_seconds: float = 300.0  # of the chain's day before any volume alarm
+    volume_warmup_snapshots: int = 100  # ...and snapshots seen, to know the chain's ordinary blocks
     # spread blowout: vs neighbours and own history
     spread_ratio: float = 3.0
     spread_min_ticks: float = 4.0

@@ -89,7 +89,7 @@ class Scorer:
         res_vol, res_price = iv_jump.residuals(p, judged, cfg)
         updates: dict[str, np.ndarray] = dict(fresh.updates)
         first_ts = state.first_ts or snapshot.ts
-        block = state.volume_block
+        blocks = state.volume_blocks
         # a line's volume is news only when the line itself is: it ticked or it traded (a frozen feed freezes
         # volume too); with quote ages it is as of the line's last tick
         observed = np.isfinite(chain.volume) & clean & (fresh.ticked | (chain.volume != prev["volume"]))
@@ -99,9 +99,10 @@ class Scorer:
             rate_now, interval = volume_spike.interval_rate(chain, prev, volume_ts)
             rate_now = np.where(observed, rate_now, np.nan)
             mature = (snapshot.ts - first_ts).total_seconds() >= cfg.volume_warmup_seconds
+            block = volume_spike.block_size(blocks, cfg) if mature else math.nan
             spikes, excess = volume_spike.detect(chain, rate_now, interval, volume_spike.baseline(chain, prev, cfg),
-                                                 block, mature, clean, cfg)
-            block = volume_spike.next_block(block, excess, dt, cfg)
+                                                 block, clean, cfg)
+            blocks = volume_spike.next_blocks(blocks, excess, dt)
             market += spikes
             market += spread_blowout.detect(chain, spread, prev, clean, spec.tick, cfg)
             if not p.forward.spot_mismatch:
@@ -128,7 +129,7 @@ class Scorer:
         new_state = state.evolve(
             last_ts=snapshot.ts, last_seq=snapshot.seq, last_digest=digest, last_spot=snapshot.spot,
             snapshots=state.snapshots + 1, series=series, active=active, smile=p.fit.prior(), first_ts=first_ts,
-            volume_block=block,
+            volume_blocks=blocks,
         )
         return ScoreResult(anomalies, analytics, new_state, True)
 

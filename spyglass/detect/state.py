@@ -114,7 +114,7 @@ class ChainState:
     active: dict[str, ActiveAnomaly] = field(default_factory=dict)
     smile: dict[str, Any] | None = None  # the last fit, to warm-start the next (SmileFit.prior())
     first_ts: datetime | None = None  # the chain's first snapshot of the day (baselines mature from it)
-    volume_block: float = 0.0  # the chain's ordinary block size, contracts (rules/volume_spike.py)
+    volume_blocks: list[float] | None = None  # histogram of the largest volume excess per snapshot (volume_spike)
 
     def evolve(self, **changes: Any) -> ChainState:
         return replace(self, **changes)
@@ -131,7 +131,7 @@ class ChainState:
             "series": self.series.to_dict() if self.series else None,
             "smile": self.smile,
             "first_ts": iso_ms(self.first_ts) if self.first_ts else None,
-            "volume_block": self.volume_block,
+            "volume_blocks": self.volume_blocks,
             "active": {
                 k: {
                     "first_seen": iso_ms(a.first_seen),
@@ -159,7 +159,7 @@ class ChainState:
             series=ContractSeries.from_dict(d["series"]) if d.get("series") else None,
             smile=d.get("smile"),
             first_ts=ts(d.get("first_ts")),
-            volume_block=float(d.get("volume_block") or 0.0),
+            volume_blocks=d.get("volume_blocks"),
             active={
                 k: ActiveAnomaly(ts(a["first_seen"]), ts(a["last_seen"]), ts(a["last_emitted"]), a["severity"])
                 for k, a in (d.get("active") or {}).items()

@@ -38,42 +38,36 @@ class QuoteClock:
         n = strike.shape[0]
         self.age_s = np.zeros(n)
         self.jitter_ms = np.zeros(n)
-        self._u_tick = self._u_when = self._u_flick = self._u_jit = np.zeros(n)
+        self._lam = self._u_tick = self._u_when = self._u_flick = self._u_jit = np.zeros(n)
 
     def rates(self, spot: float) -> np.ndarray:
         x = np.abs(np.log(self.strike / spot))
         return self.far_rate + (self.atm_rate - self.far_rate) * np.exp(-x / _SCALE)
 
-    def draw(self) -> None:
-        """This snapshot's variates (four per line, always)."""
-        n = self.strike.shape[0]
-        self._u_tick, self._u_when, self._u_flick, self._u_jit = self.rng.random((4, n))
+    def draw(self, spot: float) -> None:
+        """This snapshot's tick rates and variates (four per line, always)."""
+        self._lam = self.rates(spot)
+        self._u_tick, self._u_when, self._u_flick, self._u_jit = self.rng.random((4, self.strike.shape[0]))
 
-    def flicker(self, spot: float, shown: Shown, before: Shown | None, changed: np.ndarray) -> None:
-        """Lines that ticked in the interval but show the same quote and sizes: one size moves by 1 to 3."""
+    def flicker(self, shown, before: Shown | None, changed: np.ndarray) -> None:
+        """Lines that ticked in the interval but show the same quote and sizes: one size moves by 1 to 3 lots."""
         if before is None:
             return
-        lam = self.rates(spot)
-        ticked = self._u_tick < -np.expm1(-lam * self.interval_s)
+        ticked = self._u_tick < -np.expm1(-self._lam * self.interval_s)
         idx = np.flatnonzero(ticked & ~changed)
         if not idx.size:
             return
-        u = self._u_flick[idx]
-        step = 1 + np.floor(u * 6) % 3  # 1..3 lots, up or down, on the bid or the ask: one variate
-        down = u < 0.5
+        u = self._u_flick[idx]  # one variate: 1..3 lots, down or up, on the bid (if any) or the ask
+        step = (1 + np.floor(u * 6) % 3).astype(np.int64)
         on_bid = (np.floor(u * 12) % 2 == 1) & ~shown.no_bid[idx]
-        for side, mask in (("bid_size", on_bid), ("ask_size", ~on_bid)):
-            j = idx[mask]
-            if not j.size:
-                continue
-            size = getattr(shown, side)
-            s = size[j]
-            d = np.where(down[mask] & (s - step[mask] >= 1), -step[mask], step[mask])
-            size[j] = s + d.astype(size.dtype)
+        size = np.where(on_bid, shown.bid_size[idx], shown.ask_size[idx])
+        size = np.where((u < 0.5) & (size - step >= 1), size - step, size + step)
+        shown.bid_size[idx[on_bid]] = size[on_bid]
+        shown.ask_size[idx[~on_bid]] = size[~on_bid]
 
-    def update(self, spot: float, changed: np.ndarray | None) -> np.ndarray:
+    def update(self, changed: np.ndarray | None) -> np.ndarray:
         """Advance the ages to this snapshot; ``changed`` None for the first one. Returns whole milliseconds."""
-        lam = self.rates(spot)
+        lam = self._lam
         if changed is None:  # the backward recurrence time of the tick process, capped
             self.age_s = np.minimum(-np.log1p(-self._u_when) / lam, FIRST_AGE_CAP_S)
             self.jitter_ms = self._u_jit * self.cfg.jitter_ms

@@ -134,12 +134,12 @@ class OneSidedPulls:
 
 @dataclass(frozen=True)
 class Gap:
-    """Once in the session spot jumps and the smile reprices (a chain-level smile_shift).
+    """Once in the session spot jumps and the smile reprices: a chain-level iv_jump/smile_shift.
 
     ``direction`` +1 up, -1 down, 0 a seeded coin. Each line reprices after its
     own lag in ``lag_s``; until then it shows its last pre-jump quote. Trading
-    picks up after the jump (``volume_boost`` times the usual rate, decaying
-    over ``volume_decay_s``) when the volume is trade-like.
+    picks up after the jump: ``volume_boost`` times the session's mean rate on
+    top of the usual, decaying over ``volume_decay_s``.
     """
 
     at: time | str = time(10, 30)  # New York
@@ -197,7 +197,7 @@ class TradeVolume:
 
 @dataclass(frozen=True)
 class SessionStart:
-    """The open: trading ``burst`` times above the usual rate, decaying over ``decay_s``; a late first snapshot.
+    """The open: ``burst`` times the session's mean rate on top of the usual, decaying over ``decay_s``.
 
     When the window starts at the open, the first snapshot is taken
     ``delay_s`` seconds after 09:30 (seeded) and carries the volume done by then.

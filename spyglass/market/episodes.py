@@ -44,17 +44,40 @@ def condition_label(sim: DaySimulation, id_: str, type_: str, subtype: str | Non
                       implies=implies, detail=detail)
 
 
+class Episodes:
+    """A condition's episodes: ``rate_per_hour`` onsets after ``warmup_s``, each waiting for a free line."""
+
+    name = ""
+
+    def __init__(self, sim: DaySimulation, rng: np.random.Generator, rate_per_hour: float, warmup_s: float,
+                 end_margin: int = 0) -> None:
+        self.sim = sim
+        self.rng = rng
+        ses = sim.session
+        self.iv = ses.interval.total_seconds()
+        last = ses.n_snapshots - 1
+        seqs = onsets(rng, rate_per_hour, ses.hours, min(n_snap(warmup_s, self.iv), last), last - end_margin)
+        self.pending = Pending(seqs, self.iv, self.name, ses.ts)
+        self.labels: list[dict] = []
+
+
 class Pending:
     """Onsets waiting for a free line: each retries every snapshot for ``RETRY_S``, then is skipped."""
 
-    def __init__(self, seqs: list[int], interval_s: float, name: str) -> None:
-        self.due = [(s, s) for s in seqs]  # (next try, first due)
+    def __init__(self, seqs: list[int], interval_s: float, name: str, ts_of) -> None:
+        self.due = sorted((s, s) for s in seqs)  # (next try, first due)
         self.max_wait = n_snap(RETRY_S, interval_s)
         self.name = name
+        self.ts_of = ts_of  # seq -> datetime
         self.skipped: list[dict] = []
+
+    def _skip(self, seq: int, reason: str) -> None:
+        self.skipped.append({"type": self.name, "subtype": None, "due": self.ts_of(seq).isoformat(), "reason": reason})
 
     def take(self, seq: int, start) -> int:
         """Try ``start(seq)`` for every onset due; returns how many started."""
+        if not self.due or self.due[0][0] > seq:  # kept sorted by next try
+            return 0
         started = 0
         keep = []
         for nxt, first in self.due:
@@ -63,12 +86,13 @@ class Pending:
             elif start(seq):
                 started += 1
             elif seq - first >= self.max_wait:
-                self.skipped.append({"type": self.name, "due_seq": first, "reason": "no free line"})
+                self._skip(first, "no free line")
             else:
                 keep.append((seq + 1, first))
-        self.due = keep
+        self.due = sorted(keep)
         return started
 
     def finish(self) -> None:
-        self.skipped += [{"type": self.name, "due_seq": first, "reason": "window ended"} for _, first in self.due]
+        for _, first in self.due:
+            self._skip(first, "window ended")
         self.due = []

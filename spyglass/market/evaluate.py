@@ -2,15 +2,20 @@
 
 Events. Anomaly records are grouped into events by (underlying, expiry, type,
 right, strike, evidence.first_seen); a record without ``first_seen`` is an
-event of its own. An event's time is the earliest ts of its records.
+event of its own. An event's time is the earliest ts of its records. An
+incident (a record with ``facets``) has the types of its primary and of each
+facet; a chain-level finding (no strike) may name the lines it stands for in
+``evidence.contracts`` ("C 601").
 
 Matching. An event matches a label when
-- the types are equal,
+- the label's type is one of the event's types,
 - the rights are equal, if the label has a right (not checked for ``parity``,
   which concerns both legs of a strike),
 - the strikes are equal, if the label has a strike (within one strike step for
-  ``arbitrage``, whose anomaly may name a wing or the body); a label without a
-  strike (snapshot-level data errors) matches any strike,
+  ``arbitrage``, whose anomaly may name a wing or the body); a chain-level
+  event matches a contract's label when it names that line; a label without a
+  strike (snapshot-level data errors) matches any strike, except a
+  smile_shift (a gap), which only a chain-level event matches,
 - underlying and expiry are equal where both sides carry them,
 - and the event's time lies in [label.start, label.end + 2 * interval].
 
@@ -33,7 +38,8 @@ Beyond the scores:
 - ``stale``: of the frozen line-snapshots of every stale_quote label (start to
   end at the interval), how many carry a market anomaly (any type but
   data_error) on that contract: an event on that strike and right (or with a
-  null right) whose records' ts span [first, last] covers the snapshot.
+  null right, or a chain-level one naming the line) whose records' ts span
+  [first, last] covers the snapshot.
 - ``by_size``: recall by size bucket, where labels carry a size: mispricing
   edge beyond the quote in ticks (2, 3-4, 5+), volume_spike multiple (8-12,
   12-20, 20+).

@@ -1,4 +1,4 @@
-"""A gap: spot jumps and the whole smile reprices at once, a chain-level smile_shift.
+"""A gap: spot jumps and the whole smile reprices at once, a chain-level iv_jump/smile_shift.
 
 At the first snapshot at or after ``Gap.at`` spot moves by ``move`` (up or
 down), the ATM vol level is multiplied by ``vol_factor`` and the skew by
@@ -44,8 +44,8 @@ class GapEvent:
         at = datetime.combine(ses.trading_date, cfg.at, NEW_YORK).astimezone(timezone.utc)
         g = math.ceil((at - ses.start) / ses.interval)
         self.seq: int | None = g if 1 <= g < ses.n_snapshots else None
-        self.skipped = [] if self.seq is not None else [{"type": "iv_jump", "subtype": "smile_shift", "due": at.isoformat(),
-                                                         "reason": "outside the window"}]
+        self.skipped = [] if self.seq is not None else [
+            {"type": "iv_jump", "subtype": "smile_shift", "due": at.isoformat(), "reason": "outside the window"}]
         self.at_s = (at - ses.open).total_seconds()
         self._before: tuple[float, float] | None = None  # (spot, atm vol) of the last pre-jump snapshot
         self._after: tuple[float, float] | None = None

@@ -23,7 +23,7 @@ import numpy as np
 from spyglass.analytics.black import black_price
 from spyglass.market import model
 from spyglass.market.conditions import FatFingers, OneSidedPulls
-from spyglass.market.episodes import Pending, condition_label, forward_strike, n_snap, onsets
+from spyglass.market.episodes import Episodes, condition_label, forward_strike, n_snap
 
 if TYPE_CHECKING:
     from spyglass.market.simulator import DaySimulation, Step
@@ -41,23 +41,14 @@ class FatFinger:
     detail: dict = field(default_factory=dict)
 
 
-class FatFingerQuotes:
+class FatFingerQuotes(Episodes):
+    name = "fat_finger"
+
     def __init__(self, cfg: FatFingers, sim: DaySimulation, rng: np.random.Generator) -> None:
+        super().__init__(sim, rng, cfg.rate_per_hour, cfg.warmup_s)
         self.cfg = cfg
-        self.sim = sim
-        self.rng = rng
-        ses = sim.session
-        self.iv = ses.interval.total_seconds()
-        last = ses.n_snapshots - 1
-        seqs = onsets(rng, cfg.rate_per_hour, ses.hours, min(n_snap(cfg.warmup_s, self.iv), last), last)
-        self.pending = Pending(seqs, self.iv, "fat_finger")
         self.active: list[FatFinger] = []
         self.count = 0
-        self._labels: list[dict] = []
-
-    @property
-    def labels(self) -> list[dict]:
-        return self._labels
 
     def begin(self, st: Step) -> None:
         self.pending.take(st.seq, lambda seq: self._start(st))
@@ -144,7 +135,7 @@ class FatFingerQuotes:
         sim = self.sim
         right = "C" if f.line < sim.n_strikes else "P"
         f.detail["snapshots"] = f.end_seq - f.start_seq + 1
-        self._labels.append(condition_label(
+        self.labels.append(condition_label(
             sim, f.id, "data_error", "fat_finger", right, float(sim.strike[f.line]),
             sim.session.ts(f.start_seq), sim.session.ts(f.end_seq), (), f.detail))
 
@@ -157,17 +148,15 @@ class FatFingerQuotes:
         self.pending.finish()
 
 
-class BidPulls:
+class BidPulls(Episodes):
     """Near-the-money bids pulled for a few seconds: normal market behaviour, no label."""
+
+    name = "pull"
 
     def __init__(self, cfg: OneSidedPulls, rate_per_hour: float, sim: DaySimulation,
                  rng: np.random.Generator) -> None:
+        super().__init__(sim, rng, rate_per_hour, 0.0)
         self.cfg = cfg
-        self.sim = sim
-        self.rng = rng
-        ses = sim.session
-        self.iv = ses.interval.total_seconds()
-        self.pending = Pending(onsets(rng, rate_per_hour, ses.hours, 1, ses.n_snapshots - 1), self.iv, "pull")
         self.active: list[tuple[int, int]] = []  # (line, last seq)
         self.count = 0
         self.line_snapshots = 0

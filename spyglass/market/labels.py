@@ -10,10 +10,10 @@
 - ``type`` is an anomaly/1 type; ``subtype`` refines it (arbitrage: vertical /
   butterfly; data_error: crossed / negative / nan / missing_ask / out_of_order /
   stale, and from the conditions of a messy feed stale_quote / fat_finger;
-  otherwise null).
+  iv_jump: smile_shift, the whole smile moving at once in a gap; otherwise null).
 - ``right``/``strike`` name the contract (the shifted leg for arbitrage, the
   strike for parity with ``right`` null); both null for snapshot-level errors
-  and for chain-level events (smile_shift).
+  and for chain-level events (iv_jump/smile_shift).
 - ``start``/``end`` are the ts of the first and last snapshot the injection
   affects (inclusive). For out_of_order/stale, ``start`` is the ts the bad
   snapshot carries and ``end`` the ts of the snapshot emitted just before it.

@@ -66,19 +66,19 @@ class Mess:
         st.volume_shown = sim.cumulative_volume.copy()
         st.last_shown = sim.last_price.copy()
         if self.clock is not None:
-            self.clock.draw()
+            self.clock.draw(st.spot)
         if self.pulls is not None:
             self.pulls.apply(st)
         if self.fat is not None:
             self.fat.apply(st)
         if self.clock is not None and before is not None:
-            self.clock.flicker(st.spot, st, before, quote_changed(st, before))
+            self.clock.flicker(st, before, quote_changed(st, before))
         if self.gap is not None:
             self.gap.hold(st, before)
         if self.stale is not None:
             self.stale.apply(st)
         if self.clock is not None:
-            ages = self.clock.update(st.spot, None if before is None else quote_changed(st, before))
+            ages = self.clock.update(None if before is None else quote_changed(st, before))
             if self.age_field:
                 st.quote_age_ms = ages
         if self.stale is not None:

@@ -30,9 +30,10 @@ from spyglass.market.conditions import (
 from spyglass.market.config import DEFAULT_RATES, InjectionConfig, SimConfig
 
 DEFAULT_DATE = date(2026, 11, 24)
-# with trade-like volume, an ordinary block is 100-500 lots in one print: an injected volume spike is at least
-# twice the largest, so it is unusual volume and not one more block (smaller ones: the small_edges scenario)
-USUAL = InjectionConfig(volume_spike_min=1000)
+# with trade-like volume, an ordinary block is 100-500 lots in one print and two can land in one interval: an
+# injected volume spike is at least three of the largest, so it is unusual volume and not one or two more blocks
+# (smaller ones: the small_edges scenario)
+USUAL = InjectionConfig(volume_spike_min=1500)
 EARLY_CLOSE_DATE = date(2026, 11, 27)  # the day after Thanksgiving: 13:00 close
 OFF = InjectionConfig(enabled=False)
 

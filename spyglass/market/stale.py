@@ -26,7 +26,7 @@ import numpy as np
 from spyglass.contract import iso_ms
 from spyglass.market.conditions import StaleBlocks
 from spyglass.market.display import Shown
-from spyglass.market.episodes import Pending, condition_label, forward_strike, n_snap, onsets
+from spyglass.market.episodes import Episodes, condition_label, forward_strike, n_snap
 
 if TYPE_CHECKING:
     from spyglass.market.simulator import DaySimulation, Step
@@ -77,27 +77,18 @@ class Block:
         self.material_seq = np.full(self.lines.shape[0], -1, np.int64)
 
 
-class StaleQuotes:
+class StaleQuotes(Episodes):
+    name = "stale_quote"
+
     def __init__(self, cfg: StaleBlocks, sim: DaySimulation, rng: np.random.Generator, age_field: bool) -> None:
+        super().__init__(sim, rng, cfg.rate_per_hour, cfg.warmup_s, end_margin=1)
         self.cfg = cfg
-        self.sim = sim
-        self.rng = rng
         self.age_field = age_field
-        ses = sim.session
-        self.iv = ses.interval.total_seconds()
-        last = ses.n_snapshots - 1
-        seqs = onsets(rng, cfg.rate_per_hour, ses.hours, min(n_snap(cfg.warmup_s, self.iv), last), last - 1)
-        self.pending = Pending(seqs, self.iv, "stale_quote")
         self.active: list[Block] = []
         self.blocks = 0
-        self._labels: list[dict] = []
         self._seen = -1
         w = np.array(list(cfg.legs.values()), float)
         self._legs, self._leg_p = list(cfg.legs), w / w.sum()
-
-    @property
-    def labels(self) -> list[dict]:
-        return self._labels
 
     def begin(self, st: Step, before: Shown | None) -> None:
         if before is not None:
@@ -188,6 +179,6 @@ class StaleQuotes:
                 "frozen_ask": None if b.frozen.no_ask[k] else float(b.frozen.ask[k]),
                 "duration_s": (end_seq - b.start_seq + 1) * self.iv,
             }
-            self._labels.append(condition_label(
+            self.labels.append(condition_label(
                 sim, f"{b.id}-{right}{strikes[k]:g}", "data_error", "stale_quote", right, strikes[k],
                 ses.ts(b.start_seq), ses.ts(end_seq), (), detail))

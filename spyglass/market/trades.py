@@ -43,12 +43,12 @@ class Burst:
         tau = self.decay_s
         return self.amplitude * tau * (math.exp(-(a - self.start_s) / tau) - math.exp(-(b - self.start_s) / tau))
 
-    def at(self, t: float) -> float:
-        return 0.0 if t < self.start_s else self.amplitude * math.exp(-(t - self.start_s) / self.decay_s)
-
 
 class Intensity:
-    """The day's trading intensity in units of its mean rate: a U-shaped session plus bursts."""
+    """The day's trading intensity in units of its mean rate: a U-shaped session plus bursts.
+
+    Without a ``TradeVolume`` (the clean negative-binomial volume) only ``bursts_share`` applies.
+    """
 
     def __init__(self, cfg: TradeVolume | None, session_s: float, bursts: list[Burst]) -> None:
         self.cfg = cfg
@@ -69,13 +69,10 @@ class Intensity:
         """The session-mean-rate seconds of trading in [t0, t1] (seconds after the open), U and bursts."""
         T = self.session_s
         base = T * (self._raw(t1 / T) - self._raw(t0 / T)) / self._norm
-        return base + sum(b.integral(t0, t1) for b in self.bursts)
+        return base + self.bursts_share(t0, t1)
 
     def bursts_share(self, t0: float, t1: float) -> float:
         return sum(b.integral(t0, t1) for b in self.bursts)
-
-    def burst_at(self, t: float) -> float:
-        return sum(b.at(t) for b in self.bursts)
 
 
 class PrintSizes:

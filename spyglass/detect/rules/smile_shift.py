@@ -3,9 +3,11 @@
 A gap in spot with the at-the-money vol jumping by a third is one market
 event, not a line-by-line story: the smile is refitted every snapshot, so
 the single-line rules rightly see nothing, and this rule says what happened.
-Fires when the fitted ATM vol moved by at least ``smile_shift_vol_points`` and
-``smile_shift_relative`` of its level since the previous snapshot, with both
-fits holding (weighted RMS within 2.5 half-spreads). Reported as an
+Fires when the fitted smile's vol at the forward (the spline, which every
+quote near the money carries, not the two-strike ATM estimate) moved by at
+least ``smile_shift_vol_points`` and ``smile_shift_relative`` of its level
+since the previous snapshot, with the fit holding (weighted RMS within 2.5
+half-spreads), outside the last ``near_close_minutes``. Reported as an
 ``iv_jump`` with no contract (rule ``iv_jump.smile_shift``), so anomaly/1's
 types are unchanged. Score: the change in vol points. Severity: 2x the
 threshold medium, 3x high.
@@ -15,7 +17,10 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from spyglass.analytics.pricing import PricedChain
+from spyglass.analytics.smile import spline_vol
 from spyglass.config import DetectorConfig
 from spyglass.detect.finding import Finding, r4, severity_from
 
@@ -24,7 +29,8 @@ def detect(p: PricedChain, prior: dict | None, spot_move: float, cfg: DetectorCo
     fit = p.fit
     if prior is None or not fit.ok or not (fit.rms_half_spreads <= 2.5) or p.near_close:
         return []
-    before, after = float(prior["atm_vol"]), float(fit.atm_vol)
+    before = float(spline_vol(np.zeros(1), np.asarray(prior["coef"], dtype=np.float64), prior["z_lo"], prior["z_hi"])[0])
+    after = float(spline_vol(np.zeros(1), fit.coef, fit.z_lo, fit.z_hi)[0])
     change = after - before
     if not (math.isfinite(change) and abs(change) * 100 >= cfg.smile_shift_vol_points
             and abs(change) >= cfg.smile_shift_relative * before):

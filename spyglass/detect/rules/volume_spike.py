@@ -12,14 +12,17 @@ volume was last seen, so irregular spacing and lines left out for a while
   the median rate of nearby strikes of the same right;
 - **the chain's ordinary block**: 0DTE lines print blocks of a few hundred
   contracts every few minutes somewhere in the chain (one print, not a
-  story). The chain remembers the largest excess over expectation any line
-  showed, as a maximum decaying with a half-life of ``BLOCK_HALF_LIFE``
-  seconds, which one snapshot can at most double (``BLOCK_GROWTH``), so a
-  spike cannot teach the chain to expect spikes. A spike must exceed its own
-  expectation by ``volume_block_multiple`` times that;
+  story). Each snapshot, the largest excess over expectation of any line goes
+  into a histogram (log-spaced bins, exponentially weighted with a half-life
+  of ``BLOCK_HALF_LIFE`` seconds); the ordinary block is its
+  ``BLOCK_QUANTILE`` quantile. Blocks land in a few percent of snapshots and
+  set it; a spike lands in a handful and cannot teach the chain to expect
+  spikes. A spike must exceed its own expectation by ``volume_block_multiple``
+  times the ordinary block;
 - **maturity**: nothing fires in the first ``volume_warmup_seconds`` of a
-  chain's day (the opening burst arrives before any baseline exists), nor on
-  a line with no baseline of its own or its neighbours'.
+  chain's day (the opening burst arrives before any baseline exists) or
+  before the histogram holds ``volume_warmup_snapshots`` snapshots, nor on a line
+  with no baseline of its own or its neighbours'.
 
 Fires when the interval volume is at least ``volume_min_interval`` contracts
 and ``volume_ratio`` x the expectation and beyond the block allowance. Score:
@@ -42,7 +45,8 @@ from spyglass.detect.state import ContractSeries
 
 VOLUME_TAU = 300.0
 BLOCK_HALF_LIFE = 7200.0
-BLOCK_GROWTH = 2.0
+BLOCK_QUANTILE = 0.99
+BLOCK_EDGES = np.geomspace(10.0, 1e6, 81)  # bin k holds excesses in [edge k-1, edge k); bin 0 anything below 10
 RATE_FLOOR = 0.01  # contracts per second: a line that never trades is not infinitely sensitive
 
 
@@ -67,8 +71,9 @@ def baseline(chain: Chain, prev: ContractSeries, cfg: DetectorConfig) -> np.ndar
     return np.where(np.isfinite(mean), np.fmax(mean, RATE_FLOOR), np.nan)
 
 
-def detect(chain: Chain, rate: np.ndarray, dt: np.ndarray, mean: np.ndarray, block: float, mature: bool,
-           clean: np.ndarray, cfg: DetectorConfig) -> tuple[list[Finding], np.ndarray]:
+def detect(chain: Chain, rate: np.ndarray, dt: np.ndarray, mean: np.ndarray, block: float, clean: np.ndarray,
+           cfg: DetectorConfig) -> tuple[list[Finding], np.ndarray]:
+    """``block`` NaN: the chain's baselines are not mature, nothing fires."""
     """(findings, each line's excess over expectation in contracts: what teaches the block size)."""
     with np.errstate(invalid="ignore"):
         inc = rate * dt
@@ -77,7 +82,7 @@ def detect(chain: Chain, rate: np.ndarray, dt: np.ndarray, mean: np.ndarray, blo
         ratio = rate / mean
         hit = (clean & (inc >= cfg.volume_min_interval) & (ratio >= cfg.volume_ratio)
                & (excess >= cfg.volume_block_multiple * block))
-    if not mature:
+    if not math.isfinite(block):
         return [], excess
     out = []
     for i in np.flatnonzero(hit):
@@ -97,13 +102,22 @@ def detect(chain: Chain, rate: np.ndarray, dt: np.ndarray, mean: np.ndarray, blo
     return out, excess
 
 
-def next_block(block: float, excess: np.ndarray, dt: float, cfg: DetectorConfig) -> float:
-    """The chain's ordinary block after this snapshot: a decaying maximum that one snapshot can at most double."""
-    decayed = block * 0.5 ** (dt / BLOCK_HALF_LIFE)
-    if not np.isfinite(excess).any():
-        return decayed
-    ceiling = BLOCK_GROWTH * max(block, cfg.volume_min_interval)
-    return max(decayed, min(float(np.nanmax(excess)), ceiling))
+def block_size(hist: list[float] | None, cfg: DetectorConfig) -> float:
+    """The chain's ordinary block: the ``BLOCK_QUANTILE`` quantile of the per-snapshot largest excess (the
+    upper edge of its bin, so a block of that size is inside it); NaN until the histogram is mature."""
+    if not hist or sum(hist) < cfg.volume_warmup_snapshots:
+        return math.nan
+    cum = np.cumsum(hist)
+    k = int(np.searchsorted(cum, BLOCK_QUANTILE * cum[-1]))
+    return float(BLOCK_EDGES[min(k, BLOCK_EDGES.size - 1)])
+
+
+def next_blocks(hist: list[float] | None, excess: np.ndarray, dt: float) -> list[float]:
+    """The histogram after this snapshot: decayed, plus this snapshot's largest excess."""
+    h = np.zeros(BLOCK_EDGES.size + 1) if not hist else np.asarray(hist, dtype=float) * 0.5 ** (dt / BLOCK_HALF_LIFE)
+    top = float(np.nanmax(excess)) if np.isfinite(excess).any() else 0.0
+    h[int(np.searchsorted(BLOCK_EDGES, top, side="right"))] += 1.0
+    return [round(x, 6) for x in h.tolist()]
 
 
 def update(prev: ContractSeries, rate: np.ndarray, dt: np.ndarray, cfg: DetectorConfig) -> dict[str, np.ndarray]:

@@ -11,7 +11,7 @@ from spyglass.config import DetectorConfig
 from spyglass.session import ScoringSession
 from tests.spyglass.chainkit import T0, ChainKit
 
-QUICK = DetectorConfig(volume_warmup_seconds=20)  # volume baselines mature in 20 s instead of 5 minutes
+QUICK = DetectorConfig(volume_warmup_seconds=20, volume_warmup_snapshots=15)  # volume baselines mature in 20 s
 
 
 def run(kit: ChainKit, seconds: int, events=None, drift: float = 0.0, session: ScoringSession | None = None):
