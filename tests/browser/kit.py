@@ -41,8 +41,10 @@ class Session:
         self.seq = 0
 
     def take(self, seconds: int, *, gap: float = 0.0, right: str = "C", strike: float | None = None,
-             by: float = 0.12, onset: int = 0) -> list[dict]:
+             by: float = 0.12, onset: int = 0, vol_jump: float = 0.0) -> list[dict]:
+        """``vol_jump``: ATM vol moves this much from the first snapshot on (the whole smile reprices)."""
         start = self.next_ts + timedelta(seconds=gap)
+        self.kit.atm += vol_jump
         events = {} if strike is None else {s: shift(right, strike, by, self.kit) for s in range(onset, seconds)}
         out = []
         for snap in self.kit.stream(start, seconds, events):

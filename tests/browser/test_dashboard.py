@@ -320,8 +320,9 @@ FROZEN = [("C", k) for k in range(597, 606)] + [("P", k) for k in range(595, 604
 
 @pytest.fixture(scope="module")
 def frozen(stack, fed):
-    """A near-the-money block frozen while spot climbs (stale quotes) and a crossed quote, after the other tests."""
-    return enqueue(stack, SESSION.take_frozen(14, FROZEN, crossed=("P", 590)))
+    """After the other tests: the whole smile reprices (a chain-level iv_jump), then a near-the-money block
+    freezes while spot climbs (stale quotes, one chain-level data error) and a quote is crossed."""
+    return enqueue(stack, SESSION.take(3, vol_jump=0.03) + SESSION.take_frozen(14, FROZEN, crossed=("P", 590)))
 
 
 def test_data_errors_stay_off_the_market_feed_and_have_their_own_view(page, frozen):

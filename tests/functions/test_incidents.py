@@ -2,9 +2,9 @@
 azure.functions objects).
 
 One session: a call quoted rich (one incident: mispricing with its parity, arbitrage and iv_jump
-facets), one crossed quote (a contract-level data error), then a near-the-money block that freezes
-while spot climbs (a chain-level stale_quote data error naming the lines, and the chain-level
-smile shift the frozen lines cause).
+facets), one crossed quote (a contract-level data error), ATM vol up 3 points at once (a
+chain-level iv_jump: the smile repriced), then a near-the-money block that freezes while spot
+climbs (a chain-level stale_quote data error naming the lines).
 """
 
 from __future__ import annotations
@@ -40,6 +40,8 @@ def session_docs() -> list[dict]:
     frozen = freeze(kit, FROZEN, 16, with_age=True)  # the block keeps its quotes, and the feed says how old they are
     docs = []
     for s in range(32):
+        if s == 13:
+            kit.atm += 0.03
         if s >= 16:
             kit.spot = 600.0 + 0.1 * (s - 16)
 
