@@ -72,7 +72,8 @@ def take_slot(table: TableClient, cfg: NotifyConfig, now: datetime, attempts: in
 
 
 def message(a: Anomaly) -> str:
-    return f"[{a.severity.upper()}] {a.underlying} {a.type}: {a.evidence.get('summary', '')}"
+    """One line; an incident names its primary type then its facets' (one message for the one event)."""
+    return f"[{a.severity.upper()}] {a.underlying} {' + '.join(a.types)}: {a.evidence.get('summary', '')}"
 
 
 def notify(anomalies: list[Anomaly], table: TableClient, cfg: NotifyConfig | None,

@@ -89,12 +89,17 @@ def document() -> dict[str, Any]:
             "/chains": _get("The newest chain of each underlying and the age of its last snapshot, freshest first",
                             [], _json({"$ref": "#/components/schemas/Chains"}, "one item per underlying")),
             "/anomalies": _get(
-                "Anomalies in a time window, oldest first, paged. The window (until minus since) is at most "
+                "Anomalies in a time window, oldest first, paged. An incident (the faces of one event on one "
+                "contract) is one item, its other faces in `facets`; a chain-level finding has a null right and "
+                "strike. The window (until minus since) is at most "
                 f"{params.MAX_ANOMALY_WINDOW.days} days, since must not be after until and min_strike must not "
                 "exceed max_strike (400 otherwise). No other parameter is accepted.",
                 [_param("since", "query", _TIME, "start (default: until minus one day)"),
                  _param("until", "query", _TIME, "end (default: now)"),
-                 _param("type", "query", {"type": "string", "enum": list(ANOMALY_TYPES)}, "anomaly type"),
+                 _param("type", "query", {"type": "string", "enum": list(ANOMALY_TYPES)},
+                        "anomaly type: matches an anomaly of that type, and an incident whose primary type or "
+                        "any of whose facets is of that type (a mispricing incident with a parity facet is "
+                        "found by type=parity too)"),
                  _param("severity", "query", {"type": "string", "enum": list(SEVERITIES)}, "severity"),
                  _param("right", "query", {"type": "string", "enum": ["C", "P"]}, "call or put"),
                  _param("min_strike", "query", {"type": "number", "minimum": 0}, "lowest strike"),

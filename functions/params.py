@@ -20,6 +20,7 @@ from typing import Any, Mapping
 
 from functions import tokens
 from functions.keys import day_partition, time_row
+from functions.storage import FACET_COLUMN
 from spyglass.contract import _DATE_RE, _TS_RE, ANOMALY_TYPES, SEVERITIES, iso_ms, parse_iso
 
 MAX_LIMIT = 1000
@@ -32,6 +33,11 @@ UNDERLYING_PATTERN = r"^[A-Z][A-Z0-9.]{0,9}$"
 _UNDERLYING = re.compile(UNDERLYING_PATTERN)
 ANOMALY_PARAMS = frozenset({"since", "until", "type", "severity", "right", "min_strike", "max_strike", "underlying",
                             "limit", "continuation", "code"})  # code: the function key, read by the host
+
+
+# A type filter matches an anomaly of that type and an incident with it as a facet: one fixed clause
+# per type, chosen by the validated value, which itself still travels as the parameter @type.
+_TYPE_CLAUSES = {t: f"(type eq @type or {column} eq true)" for t, column in FACET_COLUMN.items()}
 
 
 class ParamError(ValueError):
@@ -203,7 +209,10 @@ class AnomalyQuery:
             "rk_lo": time_row(self.since),
             "rk_hi": time_row(self.until + timedelta(milliseconds=1)),
         }
-        for name in ("type", "severity", "right"):
+        if self.type is not None:
+            clauses.append(_TYPE_CLAUSES[self.type])
+            params["type"] = self.type
+        for name in ("severity", "right"):
             value = getattr(self, name)
             if value is not None:
                 clauses.append(f"{name} eq @{name}")

@@ -20,9 +20,12 @@ from azure.storage.queue import QueueClient, TextBase64EncodePolicy
 
 from functions.keys import day_partition, epoch_ms, inverted_row, time_row
 from functions.settings import settings
-from spyglass.contract import Anomaly, iso_ms, parse_iso
+from spyglass.contract import ANOMALY_TYPES, Anomaly, iso_ms, parse_iso
 
 _JSON_FIELDS = ("evidence", "data_quality")
+# An incident's row also holds its facets (JSON) and, per facet type, a boolean column that a type
+# filter can match (Table storage has no "contains"); a row without facets has none of these.
+FACET_COLUMN = {t: f"facet_{t}" for t in ANOMALY_TYPES}
 FAST_GZIP = 1  # for what is written every snapshot (state, history): 3.5x faster than level 9, 6% more bytes
 # Beside the compressed document, each history row keeps these as columns, so the day's series can be
 # read with a projection instead of decompressing thousands of documents.
@@ -197,6 +200,9 @@ def anomaly_entity(a: Anomaly) -> dict[str, Any]:
         row["strike"] = float(a.strike)
     if a.edge is not None:
         row["edge"] = float(a.edge)
+    if a.facets:
+        row["facets"] = orjson.dumps(list(a.facets)).decode()
+        row.update({FACET_COLUMN[f["type"]]: True for f in a.facets})
     return row
 
 
@@ -216,6 +222,7 @@ def entity_anomaly(e: dict[str, Any]) -> dict[str, Any]:
         "severity": e["severity"],
         "edge": e.get("edge"),
         **{f: orjson.loads(e[f]) if e.get(f) else {} for f in _JSON_FIELDS},
+        **({"facets": orjson.loads(e["facets"])} if e.get("facets") else {}),
     }
 
 

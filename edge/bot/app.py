@@ -24,6 +24,7 @@ from spyglass.clock import NEW_YORK
 from spyglass.contract import Anomaly
 
 log = logging.getLogger("spyglass.bot")
+FACET_AUDIT = ("type", "rule", "severity", "score", "edge", "summary")  # what the audit keeps of each facet
 DECISIONS = Counter("spyglass_bot_decisions", "Signals decided, by outcome (shadow, placed, skipped, duplicate...)",
                     ["event"])
 
@@ -72,6 +73,8 @@ class Bot:
         now = self.clock()
         base = {"source": source, "signal_id": signal.id, "type": signal.type, "right": signal.right,
                 "strike": signal.strike, "signal_ts": signal.ts}
+        if signal.facets:  # an incident: traded by its primary type; the other faces are on the record
+            base["facets"] = [{k: f.get(k) for k in FACET_AUDIT} for f in signal.facets]
         if not self.ledger.claim(signal.id, signal.ts, now):
             return self.audit.write("duplicate", **base, reason="already handled")
         self.ledger.advance_mark(signal.ts)

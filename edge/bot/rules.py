@@ -19,6 +19,11 @@ Rules (see edge/README.md, "Bot"):
   option) or 100 shares per contract; the signal carries no second strike to
   build a box from. Skipped with that reason, so its risk is zero.
 
+An incident (one event seen as several types on one contract) is traded by its primary type
+alone: its facets (a mispricing's parity break and butterfly, say) describe the same event and
+add no second order. A chain-level finding (no strike: the smile moved, a block of lines froze)
+names no contract to trade and is always skipped.
+
 Every plan passes ``covered``: per right, the bought ratio is at least the
 sold ratio, so no short option is ever naked, and ``max_loss`` is finite.
 """
@@ -112,7 +117,9 @@ def fees(legs: Sequence[Leg]) -> float:
 
 def quotes_needed(signal: Anomaly, wing_width: float) -> list[tuple[str, float]]:
     """The (right, strike) quotes a rule re-checks before deciding: the broker fetches them first."""
-    if signal.type == "mispricing" and signal.right in ("C", "P") and signal.strike is not None:
+    if signal.strike is None:
+        return []
+    if signal.type == "mispricing" and signal.right in ("C", "P"):
         k = float(signal.strike)
         return [(signal.right, k), (signal.right, k + wing_width if signal.right == "C" else k - wing_width)]
     if signal.type == "arbitrage":
@@ -124,7 +131,10 @@ def quotes_needed(signal: Anomaly, wing_width: float) -> list[tuple[str, float]]
 
 
 def plan(signal: Anomaly, quote: QuoteFn, wing_width: float, min_edge: float) -> Plan | Skip:
-    """The order one signal calls for, or why not."""
+    """The order one signal calls for (by its primary type), or why not."""
+    if signal.strike is None:
+        return Skip(f"chain-level {signal.type} (no contract: {signal.evidence.get('rule', 'a chain event')}) "
+                    "is never traded")
     if signal.type == "mispricing":
         return _mispricing(signal, quote, wing_width, min_edge)
     if signal.type == "arbitrage":

@@ -3,8 +3,9 @@
 import {$, text} from "./dom.js";
 import * as api from "./api.js";
 import {DayChart, GexChart, renderKpis} from "./day.js";
-import {buildFilters, renderFeed} from "./feed.js";
+import {buildFilters, currentView, renderFeed} from "./feed.js";
 import {applyStatic, lang, onLang, setLang, t, timeNY} from "./i18n.js";
+import {VIEWS} from "./incident.js";
 import {connect} from "./live.js";
 import {SmileChart} from "./smile.js";
 import {noteCaughtUp, renderStatus, setConnection} from "./status.js";
@@ -43,7 +44,7 @@ function drawLive() {
     renderKpis(null);
     return;
   }
-  smile.update(chain, activeAt(chain.ts), null, "smile.recent");
+  smile.update(chain, activeAt(chain.ts, 30, VIEWS[currentView()]), null, "smile.recent");
   gex.update(chain);
   renderKpis(chain);
 }
@@ -52,7 +53,7 @@ function drawPinned() {
   const {anomaly, chain} = pinned;
   $("#smile-back").hidden = false;
   text("#smile-caption", t("smile.pinned", {time: timeNY(chain.ts)}));
-  const marked = anomaliesAt(chain.ts).filter((a) => a.id !== anomaly.id);
+  const marked = anomaliesAt(chain.ts).filter((a) => a.id !== anomaly.id && VIEWS[currentView()](a));
   smile.update(chain, [...marked, anomaly], anomaly.id, "smile.anomalies");
   gex.update(chain);
   renderKpis(chain);
@@ -150,7 +151,10 @@ function buildAll() {
   applyStatic();
   $("#lang").textContent = t("app.lang");
   $("#lang").setAttribute("aria-label", t("app.lang.label"));
-  buildFilters(() => renderFeed(select));
+  buildFilters(() => {
+    renderFeed(select);
+    redraw(); // the smile marks what the feed's view shows: market anomalies, or data errors
+  });
   smile.build();
   day.build();
   gex.build();

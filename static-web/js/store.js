@@ -1,5 +1,7 @@
 // What the page knows: anomalies by id (SignalR is at least once), the latest chain, the day's analytics.
 
+import {covers} from "./incident.js";
+
 const MAX_ANOMALIES = 5000;
 
 export const store = {
@@ -55,16 +57,18 @@ export const pct = (x) => (typeof x === "number" && Number.isFinite(x) ? x * 100
 /** Anomalies found on the snapshot at `ts`. */
 export const anomaliesAt = (ts) => [...store.anomalies.values()].filter((a) => a.ts === ts);
 
-/** Anomalies active around `ts`: reported within `seconds` before it (a continuing condition is
- * re-reported every 30 s, not on every snapshot), the newest per type and contract. */
-export function activeAt(ts, seconds = 30) {
+/** Anomalies active around `ts` that `keep` accepts: reported within `seconds` before it (a continuing condition
+ * is re-reported every 30 s, not on every snapshot), the newest per type and contract, and none that a newer
+ * incident on its contract already stands for (the smile rings each incident once). */
+export function activeAt(ts, seconds = 30, keep = () => true) {
   const end = Date.parse(ts);
   const newest = new Map();
   for (const a of store.anomalies.values()) {
     const at = Date.parse(a.ts);
-    if (at > end || end - at > seconds * 1000) continue;
+    if (at > end || end - at > seconds * 1000 || !keep(a)) continue;
     const key = `${a.type}|${a.right ?? ""}|${a.strike ?? ""}`;
     if (!newest.has(key) || newest.get(key).ts < a.ts) newest.set(key, a);
   }
-  return [...newest.values()];
+  const active = [...newest.values()];
+  return active.filter((a) => !active.some((b) => covers(b, a)));
 }

@@ -18,6 +18,7 @@ from devstack.stack import LocalStack
 from functions.codec import encode_compact
 from functions.settings import SNAPSHOT_QUEUE
 from tests.spyglass.chainkit import ChainKit
+from tests.spyglass.detect.test_bad_quotes import freeze
 from tests.spyglass.detect.test_rules import shift
 
 CHROMIUM = "/usr/bin/chromium"
@@ -40,8 +41,10 @@ class Session:
         self.seq = 0
 
     def take(self, seconds: int, *, gap: float = 0.0, right: str = "C", strike: float | None = None,
-             by: float = 0.12, onset: int = 0) -> list[dict]:
+             by: float = 0.12, onset: int = 0, vol_jump: float = 0.0) -> list[dict]:
+        """``vol_jump``: ATM vol moves this much from the first snapshot on (the whole smile reprices)."""
         start = self.next_ts + timedelta(seconds=gap)
+        self.kit.atm += vol_jump
         events = {} if strike is None else {s: shift(right, strike, by, self.kit) for s in range(onset, seconds)}
         out = []
         for snap in self.kit.stream(start, seconds, events):
@@ -49,6 +52,25 @@ class Session:
             d["seq"] = self.seq
             self.seq += 1
             out.append(d)
+        self.next_ts = start + timedelta(seconds=seconds)
+        return out
+
+    def take_frozen(self, seconds: int, lines: list[tuple[str, float]], *, rise: float = 0.1,
+                    crossed: tuple[str, float] | None = None) -> list[dict]:
+        """``lines`` keep their first quotes (with truthful quote ages) while spot climbs ``rise`` a second: stale
+        quotes, reported as data errors; ``crossed`` gets a bid above its ask in the first snapshot."""
+        at, base, start, out = freeze(self.kit, lines, 0, with_age=True), self.kit.spot, self.next_ts, []
+        bad = None if crossed is None else self.kit.index(*crossed)
+        for s in range(seconds):
+            self.kit.spot = base + rise * s
+
+            def mutate(q, *args, s=s):
+                at(s)(q, *args)
+                if s == 0 and bad is not None:
+                    q["bid"][bad] = q["ask"][bad] + 0.05
+
+            out.append({**self.kit.snapshot(start + timedelta(seconds=s), mutate=mutate).to_dict(), "seq": self.seq})
+            self.seq += 1
         self.next_ts = start + timedelta(seconds=seconds)
         return out
 

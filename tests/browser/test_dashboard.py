@@ -81,6 +81,7 @@ def test_enqueued_snapshot_shows_in_the_smile_and_the_anomaly_in_the_feed(page, 
     mispricing.first.wait_for(timeout=20_000)
     text = mispricing.first.text_content()
     assert "Call 602" in text and "NEW" in text and "fitted smile" in text and "edge $" in text
+    assert mispricing.first.locator(".facet").count() == 3  # the incident as SignalR carried it, facets and all
     assert page.locator("#smile-anomalies .chip", has_text="Mispricing · Call 602").count() >= 1
     assert page.locator("#kpi-atm dd").text_content().endswith("%")
     assert page.problems == []
@@ -103,17 +104,23 @@ def test_clicking_an_anomaly_draws_its_snapshot_with_the_anomaly_marked(page, fe
     assert page.problems == []
 
 
-def test_anomaly_rings_on_the_smile_are_clickable(page, fed):
+def test_the_smile_rings_the_incident_once_and_the_ring_is_clickable(page, fed, stack):
     loaded(page)
     entry = page.locator("#feed-list li[data-type='mispricing']").first
-    entry.locator("button").click()  # a past snapshot with its anomalies ringed
-    page.locator("#smile-back").wait_for(state="visible")
+    entry.wait_for(timeout=20_000)
+    incident = page.evaluate("(id) => window.spyglass.store.anomalies.get(id)", entry.get_attribute("data-id"))
+    earlier = {**incident, "id": secrets.token_hex(12), "type": "iv_jump", "ts": iso(later(T0, 9)), "edge": None}
+    del earlier["facets"]  # one face seen alone a second before the incident that now stands for it
+    send(stack.signalr_connection, "spyglass", "anomaly", [earlier])
+    page.locator(f"#feed-list li[data-id='{earlier['id']}']").wait_for(timeout=10_000)
+    wait(page, "() => window.spyglass.smileMarkers().length > 0")
     rings = page.evaluate("() => window.spyglass.smileMarkers()")
-    other = next(r for r in rings if r["id"] != entry.get_attribute("data-id"))  # the same snapshot's iv_jump etc.
+    assert [r["id"] for r in rings] == [incident["id"]]  # four faces of one event: one ring
     box = page.locator("#smile-chart .u-over").bounding_box()
-    page.mouse.click(box["x"] + other["x"], box["y"] + other["y"])
+    page.mouse.click(box["x"] + rings[0]["x"], box["y"] + rings[0]["y"])
     wait(page, "(id) => document.querySelector('#smile-anomalies .chip[aria-pressed=true]')?.dataset.id === id",
-         other["id"])
+         rings[0]["id"])
+    assert page.locator("#smile-back").is_visible()  # its snapshot is drawn
     assert page.problems == []
 
 
@@ -134,14 +141,18 @@ def test_status_bar_shows_stale_data_and_the_market_in_new_york_time(browser, st
     context.close()
 
 
-def test_filters_narrow_the_feed(page, fed):
+def test_filters_act_on_incidents_and_a_facet_type_finds_the_incident(page, fed):
     loaded(page)  # also: the feed comes back from the API on a fresh page
     items = page.locator("#feed-list li")
-    items.first.wait_for(timeout=20_000)
-    types = set(page.eval_on_selector_all("#feed-list li", "(es) => es.map((e) => e.dataset.type)"))
-    assert {"mispricing"} < types  # more than one type, so a type filter has something to remove
-    page.select_option("#f-type", "mispricing")
-    assert set(page.eval_on_selector_all("#feed-list li", "(es) => es.map((e) => e.dataset.type)")) == {"mispricing"}
+    incident = page.locator("#feed-list li[data-right='C'][data-strike='602']")
+    incident.wait_for(timeout=20_000)
+    shown = "(es) => es.map((e) => [e.dataset.id, e.dataset.type])"
+    for facet in ("parity", "arbitrage", "iv_jump"):  # a type filter on any face shows the incident, as one row
+        page.select_option("#f-type", facet)
+        assert page.eval_on_selector_all("#feed-list li", shown) == [[incident.get_attribute("data-id"), "mispricing"]]
+    page.select_option("#f-type", "volume_spike")
+    assert items.count() == 0 and page.locator("#feed-empty").is_visible()
+    page.select_option("#f-type", "")
     page.select_option("#f-right", "P")  # every anomaly here is on the call
     assert items.count() == 0 and page.locator("#feed-empty").is_visible()
     page.select_option("#f-right", "C")
@@ -152,6 +163,30 @@ def test_filters_narrow_the_feed(page, fed):
     other = next(s for s in ("low", "medium", "high") if s != severity)
     page.select_option("#f-severity", other)
     assert all(s == other for s in page.eval_on_selector_all("#feed-list li", "(es) => es.map((e) => e.dataset.severity)"))
+    assert page.problems == []
+
+
+def test_an_incident_is_one_row_with_its_facet_chips_and_evidence_in_both_languages(page, fed):
+    loaded(page)
+    rows = page.locator("#feed-list li[data-right='C'][data-strike='602']")
+    rows.first.wait_for(timeout=20_000)
+    assert rows.count() == 1
+    row = rows.first
+    assert row.get_attribute("data-types") == "mispricing arbitrage parity iv_jump"
+    assert row.locator(".a-type").text_content() == "Mispricing"
+    assert row.locator(".facet").all_text_contents() == ["Arbitrage", "Parity", "IV jump"]
+    english = row.locator(".a-facet-line").all_text_contents()  # each face's own evidence: the detector's words
+    assert [x.split(" ", 1)[0] for x in english] == ["Arbitrage", "Parity", "IV"]
+    assert "butterfly" in english[0] and "put-call parity broken" in english[1] and "IV jumped" in english[2]
+    assert "edge $" in row.text_content() and "also" in row.locator(".a-words").text_content()
+    page.click("#lang")
+    row = page.locator("#feed-list li[data-right='C'][data-strike='602']")
+    assert row.locator(".facet").all_text_contents() == ["Arbitraje", "Paridad", "Salto de IV"]
+    spanish = row.locator(".a-facet-line").all_text_contents()
+    assert "arbitraje entre C 601 / C 602 / C 603" in spanish[0] and "paridad put-call rota" in spanish[1]
+    assert "frente a la sonrisa ajustada" in spanish[2]
+    assert row.locator("button").get_attribute("aria-label") == \
+        "Ver la instantánea de Precio erróneo + Arbitraje + Paridad + Salto de IV Call 602"
     assert page.problems == []
 
 
@@ -278,3 +313,44 @@ def test_the_static_web_app_stand_in_injects_the_key_and_applies_the_config(stac
     assert httpx.get(f"{site}/js/missing.js", timeout=10).status_code == 404  # excluded from the fallback
     assert httpx.get(f"{site}/staticwebapp.config.json", timeout=10).status_code == 404
     assert httpx.get(f"{site}/api/health", timeout=10).json()["status"] == "ok"
+
+
+FROZEN = [("C", k) for k in range(597, 606)] + [("P", k) for k in range(595, 604)]
+
+
+@pytest.fixture(scope="module")
+def frozen(stack, fed):
+    """After the other tests: the whole smile reprices (a chain-level iv_jump), then a near-the-money block
+    freezes while spot climbs (stale quotes, one chain-level data error) and a quote is crossed."""
+    return enqueue(stack, SESSION.take(3, vol_jump=0.03) + SESSION.take_frozen(14, FROZEN, crossed=("P", 590)))
+
+
+def test_data_errors_stay_off_the_market_feed_and_have_their_own_view(page, frozen):
+    loaded(page, frozen[-1]["ts"])
+    count = "(view) => +document.querySelector(`#views [data-view=${view}] .count`).textContent"
+    wait(page, f"() => ({count})('data') >= 2", timeout=30)  # the crossed quote and the stale block
+    rows = "(es) => es.map((e) => [e.dataset.type, e.dataset.chain || '', e.dataset.id])"
+    market = page.eval_on_selector_all("#feed-list li", rows)
+    assert market and all(t != "data_error" for t, _, _ in market)  # off the market feed by default
+    assert page.locator("#views [data-view=market]").get_attribute("aria-pressed") == "true"
+    shifts = [i for t, chain, i in market if t == "iv_jump" and chain == "true"]  # the smile moved: a chain row
+    assert shifts and not {r["id"] for r in page.evaluate("() => window.spyglass.smileMarkers()")} & set(shifts)
+    page.click("#views [data-view=data]")
+    assert page.locator("#views [data-view=data]").get_attribute("aria-pressed") == "true"
+    data = page.eval_on_selector_all("#feed-list li", rows)
+    assert data and all(t == "data_error" for t, _, _ in data) and len(data) == page.evaluate(count, "data")
+    crossed = page.locator("#feed-list li[data-right='P'][data-strike='590']")
+    assert "crossed quote" in crossed.text_content()
+    stale = page.locator("#feed-list li[data-chain='true'][data-type='data_error']").first
+    assert stale.locator(".a-contract").text_content() == "whole chain"
+    listed = stale.locator(".a-lines").text_content()
+    assert re.match(r"\d+ lines: [CP] \d+", listed) and "C 600" in listed
+    assert page.locator("#f-type").is_hidden()  # no market type to filter data errors by
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.locator("#feed").screenshot(path=SHOTS / "feed-data-errors.png")
+    page.click("#lang")
+    assert "cotización congelada" in page.locator("#feed-list li[data-chain='true']").first.text_content()  # stale_quote
+    assert page.locator("#views [data-view=data]").text_content().startswith("Errores de datos")
+    page.click("#views [data-view=market]")
+    assert all(t != "data_error" for t, _, _ in page.eval_on_selector_all("#feed-list li", rows))
+    assert page.problems == []

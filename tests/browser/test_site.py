@@ -231,3 +231,29 @@ def test_dot_segments_inside_the_site_are_resolved_and_the_api_path_is_escaped_a
         assert echoed["query"] == "type=%00"  # the query is the API's to judge; the browser's code is dropped
     finally:
         server.stop()
+
+
+def test_the_incident_reading_in_the_browser_code_takes_malformed_records_in_its_stride():
+    script = """
+      import {covers, facetsOf, isChainLevel, typesOf, VIEWS} from "./static-web/js/incident.js";
+      const incident = {id: "i", type: "mispricing", right: "C", strike: 602, ts: "2026-11-24T17:00:10.000Z",
+        facets: [{type: "parity"}, {type: "iv_jump"}, null, "junk", {rule: "no type"}]};
+      const earlier = {id: "e", type: "iv_jump", right: "C", strike: 602, ts: "2026-11-24T17:00:09.000Z"};
+      const later = {...earlier, id: "l", ts: "2026-11-24T17:00:11.000Z"};
+      const elsewhere = {...earlier, id: "x", strike: 603};
+      const volume = {...earlier, id: "v", type: "volume_spike"};
+      const chain = {id: "c", type: "data_error", right: null, strike: null, ts: earlier.ts};
+      console.log(JSON.stringify([
+        typesOf(incident), facetsOf({facets: "nope"}), typesOf({type: "parity", facets: {0: 1}}),
+        [covers(incident, earlier), covers(incident, later), covers(incident, elsewhere), covers(incident, volume),
+         covers(earlier, incident), covers(incident, incident)],
+        [isChainLevel(chain), isChainLevel(incident), isChainLevel({strike: "602"})],
+        [VIEWS.market(incident), VIEWS.data(incident), VIEWS.market(chain), VIEWS.data(chain)]]));
+    """
+    out = subprocess.run(["node", "--input-type=module", "-e", script], cwd=REPO, capture_output=True, text=True,
+                         check=True).stdout
+    assert json.loads(out) == [
+        ["mispricing", "parity", "iv_jump"], [], ["parity"],
+        [True, False, False, False, False, False],  # an incident stands for an older face of itself on its contract
+        [True, False, True],
+        [True, False, False, True]]  # data errors are a view of their own

@@ -11,7 +11,7 @@ import pytest
 
 from functions import storage
 from functions.housekeeping import purge
-from functions.notify import NotifyConfig, notify
+from functions.notify import NotifyConfig, message, notify
 from spyglass.contract import Anomaly
 
 NOW = datetime(2026, 11, 24, 18, 0, tzinfo=timezone.utc)
@@ -85,3 +85,12 @@ def test_no_webhook_configured_sends_nothing(app, monkeypatch):
     monkeypatch.delenv("NOTIFY_WEBHOOK_URL", raising=False)
     assert NotifyConfig.from_env() is None
     assert notify([anomaly(1)], storage.table("notifytest"), None) == 0
+
+
+def test_an_incident_is_one_message_naming_its_facets():
+    single = anomaly(1)
+    incident = Anomaly.from_dict({**single.to_dict(), "facets": [
+        {"type": t, "rule": f"{t}.x", "score": 2.0, "severity": "high", "edge": None, "summary": t, "evidence": {}}
+        for t in ("parity", "arbitrage")]})
+    assert message(single) == "[HIGH] SPY mispricing: test 1"
+    assert message(incident) == "[HIGH] SPY mispricing + parity + arbitrage: test 1"

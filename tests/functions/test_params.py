@@ -9,6 +9,7 @@ import pytest
 from functions import tokens
 from functions.keys import day_partition, inverted_row, time_row
 from functions.params import AnomalyQuery, ParamConflict, ParamError, parse_date, parse_time, signals_since, window
+from spyglass.contract import ANOMALY_TYPES
 
 NOW = datetime(2026, 11, 24, 18, 0, tzinfo=timezone.utc)
 NEXT = {"PartitionKey": "1!20!U1BZLTIwMjYxMTI0", "RowKey": "1!52!MTc5NTk3NzAwMDAwMC1hYmM-"}
@@ -115,10 +116,18 @@ def test_odata_injection_is_rejected_before_any_query(field, attack):
 def test_filter_is_a_fixed_template_with_named_parameters():
     flt, params = q(type="mispricing", severity="high", right="C", min_strike="590", max_strike="610").table_filter()
     assert flt == ("PartitionKey ge @pk_lo and PartitionKey le @pk_hi and RowKey ge @rk_lo and RowKey lt @rk_hi"
-                   " and type eq @type and severity eq @severity and right eq @right"
+                   " and (type eq @type or facet_mispricing eq true) and severity eq @severity and right eq @right"
                    " and strike ge @min_strike and strike le @max_strike")
     assert params["type"] == "mispricing" and params["min_strike"] == 590.0
     assert params["pk_lo"] == "SPY-20261123" and params["pk_hi"] == "SPY-20261124"
+
+
+def test_a_type_filter_names_only_a_fixed_column_of_its_validated_type():
+    for t in ANOMALY_TYPES:  # the facet column is the type's own, and the type itself still goes as @type
+        flt, params = q(type=t).table_filter()
+        assert f"(type eq @type or facet_{t} eq true)" in flt and params["type"] == t
+    with pytest.raises(ParamError):
+        q(type="parity or true")
 
 
 def test_a_token_continues_its_own_query_in_its_own_window():

@@ -43,3 +43,26 @@ def parity(ts: datetime = NOW) -> dict[str, Any]:
 
 def later(minutes: float) -> datetime:
     return NOW + timedelta(minutes=minutes)
+
+
+def facet(type_: str, edge: float | None = None, severity: str = "high", **evidence: Any) -> dict[str, Any]:
+    """One face of an incident, in the shape the scorer writes (spyglass.detect.scorer._facet)."""
+    return {"type": type_, "rule": f"{type_}.test", "score": 3.0, "severity": severity, "edge": edge,
+            "summary": f"also {type_}", "evidence": evidence}
+
+
+def incident(primary: dict[str, Any], *facets: dict[str, Any]) -> dict[str, Any]:
+    """``primary`` as an incident with ``facets``, validated as anomaly/1 objects are."""
+    return Anomaly.from_dict({**primary, "facets": list(facets)}).to_dict()
+
+
+def chain_level(type_: str = "iv_jump", rule: str = "iv_jump.smile_shift", ts: datetime = NOW) -> dict[str, Any]:
+    """A finding about the whole chain: no right, no strike; the lines it stands for in its evidence."""
+    a = Anomaly(underlying="SPY", expiry=TODAY, ts=ts, right=None, strike=None, type=type_, score=6.0,
+                severity="high", edge=None,
+                evidence={"summary": "the smile moved", "state": "new", "first_seen": ts.isoformat(), "rule": rule,
+                          "contracts": ["C 600", "C 601", "C 602", "C 603", "C 604"], "count": 5,
+                          "event": "smile_shift", "legs": ["C 600", "C 601"], "kind": "vertical", "credit": 0.1,
+                          "side": "cheap", "fair": 1.2, "bid": 1.0, "ask": 1.02},
+                data_quality={"grade": "good", "two_sided_share": 1.0})
+    return a.to_dict()

@@ -12,7 +12,7 @@ from edge.bot.audit import AuditLog
 from edge.bot.ledger import Ledger
 from edge.bot.rules import Quote
 from edge.bot.settings import BotSettings, RiskLimits
-from tests.edge.bot.signals import NOW, arbitrage, mispricing, parity
+from tests.edge.bot.signals import NOW, arbitrage, chain_level, facet, incident, mispricing, parity
 
 QUOTES = {("C", 600.0): Quote(1.00, 1.02), ("C", 601.0): Quote(0.60, 0.62), ("C", 602.0): Quote(0.3, 0.32),
           ("C", 603.0): Quote(0.1, 0.12)}
@@ -84,3 +84,23 @@ def test_stale_duplicate_malformed_and_unsupported(tmp_path):
     assert recs[3]["event"] == "rejected"
     assert "parity is not traded" in recs[4]["reason"]
     assert recs[5]["reason"].startswith("credit gone")  # live quotes no longer pay the credit
+
+
+def test_an_incident_is_decided_by_its_primary_type_and_its_facets_are_on_the_record(tmp_path):
+    rich = incident(mispricing(strike=600.0), facet("parity", 9.0, direction="put rich"),
+                    facet("arbitrage", 4.0, kind="butterfly", legs=["C 599", "C 600", "C 601"], credit=0.05))
+    [rec] = handle(make(tmp_path), rich)
+    assert rec["event"] == "shadow" and rec["type"] == "mispricing" and rec["plan"]["structure"] == "debit_vertical"
+    records = audit.read(tmp_path / "audit.jsonl")
+    assert [r["event"] for r in records] == ["decided", "shadow"]  # one order for the one event
+    for r in records:
+        assert [(f["type"], f["rule"], f["edge"]) for f in r["facets"]] == [("parity", "parity.test", 9.0),
+                                                                            ("arbitrage", "arbitrage.test", 4.0)]
+        assert all(f["summary"] and f["severity"] == "high" for f in r["facets"])
+
+
+def test_a_single_finding_has_no_facets_on_its_record_and_a_chain_level_one_is_skipped(tmp_path):
+    bot = make(tmp_path)
+    single, chain = handle(bot, mispricing(strike=600.0), chain_level())
+    assert "facets" not in single and single["event"] == "shadow"
+    assert chain["event"] == "skipped" and "chain-level" in chain["reason"] and chain["strike"] is None

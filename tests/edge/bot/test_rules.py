@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 from edge.bot import rules
 from edge.bot.rules import Leg, Plan, Quote, Skip
 from spyglass.contract import Anomaly
-from tests.edge.bot.signals import arbitrage, mispricing, parity
+from tests.edge.bot.signals import arbitrage, chain_level, facet, incident, mispricing, parity
 
 
 def quotes(table):
@@ -108,3 +108,31 @@ def test_every_plan_from_the_rules_is_covered():
                                         (1.15 - 0.57, 0.58)])
 def test_floor_cent_rounds_towards_the_better_price_without_float_noise(x, expected):
     assert rules.floor_cent(x) == pytest.approx(expected)
+
+
+def test_an_incident_is_traded_by_its_primary_type_alone():
+    table = quotes({("C", 600.0): Quote(1.00, 1.02), ("C", 601.0): Quote(0.60, 0.62)})
+    bare = Anomaly.from_dict(mispricing("cheap", "C", 600.0, ask=1.02, fair=1.20))
+    rich = Anomaly.from_dict(incident(mispricing("cheap", "C", 600.0, ask=1.02, fair=1.20),
+                                      facet("parity", 9.0, direction="put rich", excess=0.1),
+                                      facet("arbitrage", 4.0, kind="butterfly", legs=["C 599", "C 600", "C 601"],
+                                            credit=0.05),
+                                      facet("iv_jump", residual_vol_points=3.0)))
+    assert rules.quotes_needed(rich, 1.0) == rules.quotes_needed(bare, 1.0)
+    assert rules.plan(rich, table, 1.0, 3.0) == rules.plan(bare, table, 1.0, 3.0)  # one order: the mispricing's
+    arb = arbitrage("vertical", ("C 600", "C 601"), credit=0.10)
+    with_parity = Anomaly.from_dict(incident(arb, facet("parity", 8.0), facet("iv_jump")))
+    assert rules.plan(with_parity, quotes({}), 1, 3) == rules.plan(Anomaly.from_dict(arb), quotes({}), 1, 3)
+    parity_first = Anomaly.from_dict(incident(parity(), facet("iv_jump")))
+    assert "parity is not traded" in rules.plan(parity_first, quotes({}), 1, 3).reason
+
+
+@pytest.mark.parametrize(("type_", "rule"), [("iv_jump", "iv_jump.smile_shift"), ("mispricing", "mispricing.chain_event"),
+                                             ("arbitrage", "arbitrage.chain_event")])
+def test_a_chain_level_finding_is_never_traded(type_, rule):
+    """Its evidence even carries legs and a credit here: with no contract of its own it is still skipped."""
+    s = Anomaly.from_dict(chain_level(type_, rule))
+    assert s.strike is None and rules.quotes_needed(s, 1.0) == []
+    every_quote = quotes({(r, float(k)): Quote(1.0, 1.02) for r in "CP" for k in range(590, 610)})
+    p = rules.plan(s, every_quote, 1.0, 0.0)
+    assert isinstance(p, Skip) and "chain-level" in p.reason and "never traded" in p.reason

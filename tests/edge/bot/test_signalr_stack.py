@@ -25,7 +25,7 @@ from edge.bot.runner import _work
 from edge.bot.settings import BotSettings
 from functions.storage import anomaly_entity
 from spyglass.contract import Anomaly
-from tests.edge.bot.signals import mispricing
+from tests.edge.bot.signals import chain_level, facet, incident, mispricing
 
 pytestmark = pytest.mark.xdist_group("stack")
 HUB = "spyglass"
@@ -119,6 +119,24 @@ def test_live_catch_up_reconnect_and_restart_handle_each_signal_once(stack, tmp_
     dupes = [r["signal_id"] for r in records if r["event"] == "duplicate"]
     assert dupes.count(a["id"]) >= 2 and dupes.count(b["id"]) >= 1 and dupes.count(c["id"]) >= 1
     assert all(r["reason"] for r in records if r["event"] == "skipped")
+
+
+def test_an_incident_and_a_chain_level_finding_arrive_over_signalr_as_published(stack, tmp_path):
+    now = datetime.now(timezone.utc)
+    rich = incident(signal(603, 5), facet("parity", 9.0, direction="put rich"), facet("iv_jump", residual_vol_points=4))
+    chain = chain_level(ts=now - timedelta(seconds=5))
+
+    async def body(feed, ledger, queue):
+        await until(lambda: feed.connected)
+        send(stack.signalr_connection, HUB, "signal", [rich, chain])  # the records as ingest publishes them
+        await until(lambda: ledger.seen(rich["id"]) and ledger.seen(chain["id"]))
+
+    asyncio.run(session(stack, tmp_path, body))
+    records = {r["signal_id"]: r for r in audit.read(tmp_path / "audit.jsonl") if r["source"] == "signalr"}
+    assert records[rich["id"]]["type"] == "mispricing"
+    assert [f["type"] for f in records[rich["id"]]["facets"]] == ["parity", "iv_jump"]
+    assert records[chain["id"]]["strike"] is None and "facets" not in records[chain["id"]]
+    assert records[chain["id"]]["event"] == "skipped"  # a chain-level finding is never traded, whatever the hour
 
 
 def test_paper_bot_end_to_end_signalr_to_fake_gateway(stack, tmp_path):
