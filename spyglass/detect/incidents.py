@@ -46,3 +46,27 @@ def _incident(group: list[Finding]) -> Finding:
     severity = max((f.severity for f in group), key=_RANK.__getitem__)
     also = ", ".join(f"{_SHORT[f.type]}{f' ({money(f.edge)})' if f.edge is not None else ''}" for f in facets)
     return replace(primary, severity=severity, facets=facets, summary=f"{primary.summary}; also {also}")
+
+
+def one_per_type_for_the_chain(emit: list[tuple[Finding, str, object]]) -> list[tuple[Finding, str, object]]:
+    """At most one chain-level finding (no contract) per type in a snapshot: its id is made of the chain, the
+    snapshot and the type, so two would collide. The most severe (the first on a tie) becomes the record; the
+    others its facets, each still with its own rule and evidence."""
+    out: list[tuple[Finding, str, object]] = []
+    first: dict[str, int] = {}
+    for item in emit:
+        f = item[0]
+        if f.strike is not None or f.right is not None:
+            out.append(item)
+            continue
+        at = first.get(f.type)
+        if at is None:
+            first[f.type] = len(out)
+            out.append(item)
+            continue
+        kept = out[at]
+        a, b = (kept[0], f) if _RANK[kept[0].severity] >= _RANK[f.severity] else (f, kept[0])
+        head = kept if a is kept[0] else item
+        merged = replace(a, facets=(*a.facets, b, *b.facets), summary=f"{a.summary}; also {b.summary}")
+        out[at] = (merged, *head[1:])
+    return out

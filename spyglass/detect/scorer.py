@@ -127,6 +127,7 @@ class Scorer:
         dq = quality.grade(p, bad, fresh.frozen, odd.outlier)
         emit, active = lifecycle.advance(findings, state.active, snapshot.ts, cfg)
         emit += [(f, "new", snapshot.ts) for f in floods.collapse(once, p, cfg)]  # once per stale episode
+        emit = incidents.one_per_type_for_the_chain(emit)
         anomalies = [self._anomaly(snapshot, f, st, first_seen, dq) for f, st, first_seen in emit]
         analytics = summarize(p, _exposure(p), dq)
         new_state = state.evolve(

@@ -109,3 +109,23 @@ def test_parity_broken_the_same_way_at_many_strikes_blames_the_forward_and_arbit
                           + [finding("arbitrage", k, "") for k in range(604, 610)], p, DetectorConfig())
     assert sorted((f.type, f.numbers["subtype"], f.numbers["count"]) for f in out) == [
         ("data_error", "forward", 6), ("data_error", "quotes_inconsistent", 6)]
+
+
+def test_two_chain_events_of_one_type_in_a_snapshot_become_one_record():
+    """A chain-level id is made of the chain, the snapshot and the type: two such findings would collide."""
+    from spyglass.detect.finding import Finding
+    from spyglass.detect.incidents import one_per_type_for_the_chain
+
+    def chain_event(subtype, severity):
+        return Finding("data_error", None, None, 6.0, severity, f"data_error.{subtype}", f"{subtype} happened",
+                       numbers={"subtype": subtype})
+
+    line = finding("mispricing", 600, "rich")
+    emit = [(chain_event("fit_unstable", "medium"), "new", T0), (line, "new", T0),
+            (chain_event("stale_quote", "high"), "new", T0)]
+    out = one_per_type_for_the_chain(emit)
+    assert [f.type for f, *_ in out] == ["data_error", "mispricing"]
+    merged = out[0][0]
+    assert merged.rule == "data_error.stale_quote" and merged.severity == "high"  # the more severe leads
+    assert [f.rule for f in merged.facets] == ["data_error.fit_unstable"]
+    assert "also fit_unstable happened" in merged.summary
