@@ -107,3 +107,29 @@ def parity_forward(
         forward, lower, upper, int(keep.sum()), "parity", carry, int(order.size - keep.sum()), gap / typical,
         abs(gap) > spot_half_spreads * typical + tick,
     )
+
+
+def broken_pairs(chain: Chain, usable: np.ndarray, forward: float, spot: float, t: float, rate: float,
+                 dividend_yield: float, tick: float, pair_half_spreads: float) -> np.ndarray:
+    """Both legs of every trusted call/put pair whose own forward sits more than ``pair_half_spreads`` of its
+    half-width (plus a tick) outside the parity band around ``forward`` (the American early-exercise premia
+    included). A pair that contradicts itself cannot tell the smile anything: its legs are left out of the fit
+    (the parity rule still judges them)."""
+    out = np.zeros(len(chain), dtype=np.bool_)
+    if t <= 0:
+        return out
+    k, ci, pi = call_put_pairs(chain, two_sided(chain.bid, chain.ask) & usable)
+    if k.size == 0:
+        return out
+    df = math.exp(-rate * t)
+    lo = k + (chain.bid[ci] - chain.ask[pi]) / df
+    hi = k + (chain.ask[ci] - chain.bid[pi]) / df
+    half = np.fmax(0.5 * (hi - lo), 0.5 * tick)
+    mid = 0.5 * (lo + hi)
+    below = forward - k * (1.0 - df) / df  # a put's early-exercise premium lowers C - P by up to K(1 - DF)
+    above = forward + spot * (1.0 - math.exp(-dividend_yield * t)) / df
+    off = np.fmax(below - mid, mid - above)
+    bad = off > pair_half_spreads * half + tick
+    out[ci[bad]] = True
+    out[pi[bad]] = True
+    return out

@@ -13,7 +13,7 @@ from datetime import datetime, time, timezone
 import numpy as np
 
 from spyglass.analytics.black import Greeks, black_price, greeks, implied_vol
-from spyglass.analytics.forward import ForwardEstimate, parity_forward, two_sided
+from spyglass.analytics.forward import ForwardEstimate, broken_pairs, parity_forward, two_sided
 from spyglass.analytics.smile import SmileFit, fit_smile
 from spyglass.clock import NEW_YORK, session_close, time_to_expiry
 from spyglass.config import DetectorConfig, UnderlyingSpec
@@ -95,8 +95,11 @@ def price_chain(snapshot: Snapshot, spec: UnderlyingSpec, cfg: DetectorConfig, s
     bid_iv, ask_iv, mid_iv = ivs[:n], ivs[n:2 * n], ivs[2 * n:]
 
     near_close = t * 525600.0 <= cfg.near_close_minutes
+    # a pair broken beyond its own spread cannot tell the smile anything: its legs do not shape the fit
+    shaping = usable & ~broken_pairs(chain, usable, fwd.forward, snapshot.spot, t, rate, q, spec.tick,
+                                     cfg.forward_pair_half_spreads)
     fit = fit_smile(
-        chain.strike, chain.is_call, np.where(usable, chain.bid, np.nan), np.where(usable, chain.ask, np.nan),
+        chain.strike, chain.is_call, np.where(shaping, chain.bid, np.nan), np.where(shaping, chain.ask, np.nan),
         mid_iv, fwd.forward, t, rate, tick=spec.tick, near_close=near_close, min_price=cfg.min_price,
         prior=smile_prior,
     )

@@ -60,13 +60,16 @@ def test_claim_check_failures_say_what_really_failed(azurite, queues):
     blobs = BlobServiceClient.from_connection_string(azurite.connection_string).get_container_client("claim-checks")
     if not blobs.exists():
         blobs.create_container()
-    blobs.upload_blob("garbled", b"gz:not base64!", overwrite=True)
-    for container, blob in (("claim-checks", "gone"), ("claim-checks", "garbled"), ("elsewhere", "x")):
+    gone, garbled = (f"edge/SPY/2026-11-24/2026-11-24T17:00:0{s}.000Z" for s in (1, 2))  # names the edge writes
+    blobs.upload_blob(garbled, b"gz:not base64!", overwrite=True)
+    for container, blob in (("claim-checks", gone), ("claim-checks", garbled), ("elsewhere", gone),
+                            ("claim-checks", "../secrets")):
         poison.send_message(orjson.dumps({"schema": "claim-check/1", "container": container, "blob": blob}).decode())
     reasons = [m.reason for m in Inspector(azurite.connection_string).messages()]
-    assert reasons == ["claim-check blob claim-checks/gone does not exist",
-                       reasons[1], "claim-check names container 'elsewhere', not 'claim-checks'"]
+    assert reasons[0] == f"claim-check blob claim-checks/{gone} does not exist"
     assert reasons[1].startswith("compact snapshot is not base64 gzip")
+    assert reasons[2].startswith("claim-check container 'elsewhere' is not the configured claim-check container")
+    assert reasons[3].startswith("claim-check blob name '../secrets' is not one the edge publisher writes")
     assert not any("no blob access" in r for r in reasons)
 
 
@@ -90,7 +93,7 @@ def test_a_failure_the_codec_does_not_see_keeps_its_own_reason(app, azurite, que
     def broken(*_a, **_k):
         raise RuntimeError("chain state kept changing (8 conflicts)")
 
-    monkeypatch.setattr(ingest, "decide", broken)
+    monkeypatch.setattr(ingest, "_arrive", broken)
     good = encode_compact(orjson.dumps({"schema": "chain-snapshot/1", "underlying": "SPY", "ts": "2026-11-24T17:00:00Z",
                                         "spot": 600.0, "expiry": "2026-11-24", "contracts": []}))
     with pytest.raises(RuntimeError):
