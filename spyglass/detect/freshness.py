@@ -15,7 +15,9 @@ could sit still: |price(F now, T now) - price(F then, T then)| at the line's
 own vol > ``stale_half_spreads`` half-spreads (half a tick for a one-sided
 quote) plus one tick (what rounding to the tick grid can hide), on a line
 worth at least ``min_price`` then or now (a penny line is no price that
-matters, however long it sits). A frozen line is excluded from the forward, the smile
+matters, however long it sits). A one-sided quote is a bound, not a price: an
+ask alone goes stale only when the value rises through it, a bid alone when
+the value falls through it. A frozen line is excluded from the forward, the smile
 fit and every market rule at once; it is reported as ``data_error``
 ``stale_quote`` once it has been frozen ``stale_report_seconds`` (a line that
 merely lags a jump by a second is left out quietly), once per episode: the
@@ -74,7 +76,13 @@ def assess(chain: Chain, ts_s: float, dt: float, forward: float, t: float, rate:
         then_t = np.fmax(prev["anchor_t"][idle], 0.0)
         now = black_price(np.full(m, forward), k, np.full(m, t), np.full(m, rate), vol, c)
         then = black_price(prev["anchor_fwd"][idle], k, then_t, np.full(m, rate), vol, c)
-        move[idle] = np.abs(now - then)
+        # a one-sided quote is a bound, not a price: an ask alone stands while the value falls under it, a bid
+        # alone while the value rises over it; only a move through the bound can make it stale
+        has_bid = np.isfinite(bid[idle]) & (bid[idle] > 0)
+        has_ask = np.isfinite(ask[idle]) & (ask[idle] > 0)
+        moved = now - then
+        move[idle] = np.where(two[idle], np.abs(moved), np.where(has_ask & ~has_bid, np.fmax(moved, 0.0),
+                                                                 np.fmax(-moved, 0.0)))
         with np.errstate(invalid="ignore"):
             # a one-sided quote has no spread of its own: half a tick stands in for it
             half = np.where(two[idle], np.fmax(0.5 * (ask[idle] - bid[idle]), 0.5 * tick), 0.5 * tick)

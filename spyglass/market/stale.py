@@ -12,8 +12,10 @@ the first snapshot at which the true fair value has moved, since the freeze,
 by what the documented rule (docs/detectors.md, quote freshness) calls a
 stale price: more than ``STALE_HALF_SPREADS`` half-spreads h of the frozen
 quote (half a tick when one-sided) plus a tick, on a line worth at least
-``MIN_PRICE`` then or now (a penny line is no price that matters). Null means
-nothing in the prices could show the freeze.
+``MIN_PRICE`` then or now (a penny line is no price that matters); a
+one-sided quote is a bound, passed only the way that makes it wrong (an ask
+alone from below, a bid alone from above). Null means nothing in the prices
+could show the freeze.
 """
 
 from __future__ import annotations
@@ -40,13 +42,16 @@ MIN_PRICE = 0.05  # ...judged only above the penny level (DetectorConfig.min_pri
 def material_band(fair0: np.ndarray, bid: np.ndarray, ask: np.ndarray, no_bid: np.ndarray, no_ask: np.ndarray,
                   tick: float):
     """The fair values a line frozen when worth ``fair0`` can reach before the documented rule calls it stale:
-    fair0 +- (2 h + a tick), h the frozen quote's half-spread (half a tick when one-sided); a line worth pennies
-    then must also be worth ``MIN_PRICE`` now (a penny line is no price that matters)."""
+    fair0 +- (2 h + a tick), h the frozen quote's half-spread (half a tick when one-sided); a one-sided quote is a
+    bound, so an ask alone is only passed from below and a bid alone from above; a line worth pennies then must
+    also be worth ``MIN_PRICE`` now (a penny line is no price that matters)."""
     two = ~no_bid & ~no_ask
     h = np.where(two, np.fmax((ask - bid) / 2.0, tick / 2.0), tick / 2.0)
     reach = STALE_HALF_SPREADS * h + tick
     penny = fair0 < MIN_PRICE - _EPS
-    return np.where(penny, -np.inf, fair0 - reach), np.where(penny, np.fmax(fair0 + reach, MIN_PRICE), fair0 + reach)
+    lo = np.where(penny | (no_bid & ~no_ask), -np.inf, fair0 - reach)
+    hi = np.where(~no_bid & no_ask, np.inf, np.where(penny, np.fmax(fair0 + reach, MIN_PRICE), fair0 + reach))
+    return lo, hi
 
 
 def _finite(x: float) -> float | None:

@@ -145,9 +145,9 @@ def test_material_from_against_the_true_quotes(stale_pair):
 def test_material_band_by_hand():
     lo, hi = material_band(np.array([1.02, 0.30, 0.03]), np.array([1.00, 0.0, 0.03]), np.array([1.04, 0.31, 0.04]),
                            np.array([False, True, False]), np.array([False, False, False]), 0.01)
-    # worth 1.02 at the freeze, half-spread 0.02: two half-spreads and a tick either side; one-sided: half a tick
-    # stands in for the half-spread; worth 0.03: only once it is worth 0.05 (or more than the reach)
-    assert lo.tolist() == pytest.approx([0.97, 0.28, -np.inf]) and hi.tolist() == pytest.approx([1.07, 0.32, 0.05])
+    # worth 1.02 at the freeze, half-spread 0.02: two half-spreads and a tick either side; an ask alone (0.31): half
+    # a tick stands in for the half-spread, and only a rise through it counts; worth 0.03: only once worth 0.05
+    assert lo.tolist() == pytest.approx([0.97, -np.inf, -np.inf]) and hi.tolist() == pytest.approx([1.07, 0.32, 0.05])
     assert first_material([1.02, 1.05, 1.06, 1.061, 0.9], 0.98, 1.06) == 3  # 1.06 is on the edge: not yet
     assert first_material([1.0, 0.979], 0.98, 1.06) == 1
     assert first_material([1.0, 1.01], 0.98, 1.06) is None
