@@ -40,8 +40,8 @@ chains = pytest.mark.parametrize(
 )
 
 IV_TOLERANCE = 1e-4  # 0.01 vol points
-# "near the money": within 1.5 standard deviations of the move to the close (ATM vol x sqrt(t)) in ln(K/F),
-# where vols are well conditioned and every strategy the radar reports is traded
+# "near the money": within 1.5 standard deviations of the move to the close (ATM vol x sqrt(t)) in ln(K/F):
+# the strikes that set the ATM level and the expected move, where vols are well conditioned
 NEAR_SD = 1.5
 # The deep put wing of the Tradier chain that was once fitted 0.1 to 0.6 vol points above the ask
 WINGS = {"tradier_spxw_2026-02-06_exp0209": (6495.0, 6610.0)}
@@ -89,7 +89,8 @@ def excursion(inside: np.ndarray) -> str:
 
 
 def band(p: PricedChain, tick: float) -> tuple[np.ndarray, np.ndarray]:
-    """How far the fitted vol sits inside the bid/ask IV band, in vol: (above bid, below ask), and one tick in vol.
+    """How far inside the bid/ask IV band the fitted vol sits (its distance to the nearer edge, negative outside),
+    and one tick of price in vol, per line.
 
     A tick is the tolerance: quotes sit on the tick grid, and a smooth smile cannot follow each line's rounding
     to it (a one-tick-wide quote's mid moves by half a tick with the rounding alone); no rule acts on less than a
@@ -103,7 +104,7 @@ def band(p: PricedChain, tick: float) -> tuple[np.ndarray, np.ndarray]:
 @chains
 def test_no_market_anomalies(path):
     snapshot, result, _ = scored(path)
-    errors = [f"{a.type}/{a.evidence.get('rule')}: {a.evidence['summary']}" for a in result.anomalies
+    errors = [f"{a.evidence.get('rule')}: {a.evidence['summary']}" for a in result.anomalies
               if a.types == ("data_error",)]
     market = [f"{'/'.join(a.types)} {a.right} {a.strike}: {a.evidence['summary']}" for a in result.anomalies
               if set(a.types) != {"data_error"}]
