@@ -2,8 +2,14 @@
 
 Model: implied vol as a cubic B-spline in standardised moneyness
 z = ln(K/F) / (atm_vol * sqrt(t)), which keeps one shape across the day as
-0DTE time collapses. Knots are uniform in z, with a second-difference penalty
-so that sparse wings interpolate smoothly instead of wiggling.
+0DTE time collapses. Knots are uniform in z on [-6, 6], with a second-difference
+penalty so that sparse wings interpolate smoothly instead of wiggling. Beyond the
+quoted range, or beyond the knots, total variance is extrapolated linearly in z
+from the edge (the wing shape of Lee's moment formula). Quotes beyond the knots
+(a long weekend's deep wings are quoted two-sided out to |z| of 10 and more) are
+fitted through that same extrapolation, so the fit and the smile it reports are
+one function: fitted as if they sat at the knots' edge, they lifted the edge and
+the smile left the quotes around it.
 
 Fit, in three stages:
 1. Vol space: weighted least squares of market mid IVs, each weighted by
@@ -16,8 +22,7 @@ Three starts compete (vol-space fit, flat at the median IV near the forward,
 the previous snapshot's smile); the lowest robust loss wins, the previous smile
 winning ties. Arbitrage check: fitted call prices must fall and be convex in
 strike; if not, the penalty is raised and the fit repeated; the flag is
-reported. Beyond the quoted range total variance is extrapolated linearly.
-Fallback: with too few quotes the spline collapses to a line, or a flat smile.
+reported. Fallback: with too few quotes the spline collapses to a line, or a flat smile.
 """
 
 from __future__ import annotations
@@ -43,10 +48,8 @@ _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 
 @njit(cache=True)
 def _basis(z: float, out: np.ndarray, lo: float, hi: float) -> int:
-    """Uniform cubic B-spline values at z clamped to [lo, hi]; returns the first of 4 nonzero indices.
-
-    Used for fitting, where every point lies inside the quoted range.
-    """
+    """Uniform cubic B-spline values at z clamped to [lo, hi] and the knots; returns the first of 4 nonzero
+    indices. Only ``spline_vol_grad`` calls it, inside that range or at its edge."""
     z = min(max(z, lo, Z_MIN), hi, Z_MAX - 1e-9)
     x = (z - Z_MIN) / Z_STEP
     i = int(math.floor(x))
@@ -61,26 +64,56 @@ def _basis(z: float, out: np.ndarray, lo: float, hi: float) -> int:
 
 
 @njit(cache=True)
-def spline_vol_scalar(z: float, coef: np.ndarray, lo: float, hi: float) -> float:
-    """The fitted vol at z. Beyond the quoted range [lo, hi] total variance continues linearly in
-    moneyness with the edge's slope (C1: no kink, so no spurious butterfly arbitrage at the edge),
-    capped at twice the edge vol."""
-    b = np.empty(4)
+def spline_vol_grad(z: float, coef: np.ndarray, lo: float, hi: float, grad: np.ndarray) -> tuple[int, float]:
+    """The fitted vol at z and its gradient in the four coefficients that move it.
+
+    Returns (index of the first of those coefficients, vol) and writes the gradient to ``grad``.
+    Inside the quoted range [lo, hi] (and the knot grid) the vol is the spline. Beyond it total
+    variance continues linearly in moneyness with the edge's slope (C1: no kink, so no spurious
+    butterfly arbitrage at the edge), capped at twice the edge vol. The fit uses this same function,
+    so a quote beyond the knot grid is fitted by the extrapolation that will price it, not as a quote
+    at the grid's edge.
+    """
     lo = max(lo, Z_MIN)
     hi = min(hi, Z_MAX - 1e-9)
     if lo <= z <= hi:
-        i = _basis(z, b, lo, hi)
-        return max(b[0] * coef[i] + b[1] * coef[i + 1] + b[2] * coef[i + 2] + b[3] * coef[i + 3], MIN_VOL)
+        i = _basis(z, grad, lo, hi)
+        return i, max(grad[0] * coef[i] + grad[1] * coef[i + 1] + grad[2] * coef[i + 2] + grad[3] * coef[i + 3],
+                      MIN_VOL)
     edge = lo if z < lo else hi
-    x = (edge - Z_MIN) / Z_STEP
-    i = int(math.floor(x))
-    u = x - i
-    v = max(((1 - u) ** 3 * coef[i] + (3 * u**3 - 6 * u**2 + 4) * coef[i + 1]
-             + (-3 * u**3 + 3 * u**2 + 3 * u + 1) * coef[i + 2] + u**3 * coef[i + 3]) / 6.0, MIN_VOL)
-    dv = (-0.5 * (1 - u) ** 2 * coef[i] + (1.5 * u**2 - 2 * u) * coef[i + 1]
-          + (-1.5 * u**2 + u + 0.5) * coef[i + 2] + 0.5 * u**2 * coef[i + 3]) / Z_STEP
-    var = v * v + 2.0 * v * dv * (z - edge)
-    return min(max(math.sqrt(max(var, 0.0)), MIN_VOL), 2.0 * v)
+    i = _basis(edge, grad, lo, hi)
+    u = (edge - Z_MIN) / Z_STEP - i
+    d0 = -0.5 * (1 - u) ** 2 / Z_STEP  # the basis functions' slopes at the edge
+    d1 = (1.5 * u**2 - 2 * u) / Z_STEP
+    d2 = (-1.5 * u**2 + u + 0.5) / Z_STEP
+    d3 = 0.5 * u**2 / Z_STEP
+    v = grad[0] * coef[i] + grad[1] * coef[i + 1] + grad[2] * coef[i + 2] + grad[3] * coef[i + 3]
+    dv = d0 * coef[i] + d1 * coef[i + 1] + d2 * coef[i + 2] + d3 * coef[i + 3]
+    if v <= MIN_VOL:  # the edge vol at its floor: only the edge's slope moves the extrapolation
+        v = MIN_VOL
+        grad[:] = 0.0
+    dz = z - edge
+    var = v * v + 2.0 * v * dv * dz
+    if var >= 4.0 * v * v:  # the cap: twice the edge vol
+        for p in range(4):
+            grad[p] *= 2.0
+        return i, 2.0 * v
+    if var <= MIN_VOL * MIN_VOL:
+        grad[:] = 0.0
+        return i, MIN_VOL
+    vol = math.sqrt(var)
+    # d var / d c = 2 ((v + dv dz) dv/dc + v dz d(dv)/dc), and d vol = d var / (2 vol)
+    grad[0] = ((v + dv * dz) * grad[0] + v * dz * d0) / vol
+    grad[1] = ((v + dv * dz) * grad[1] + v * dz * d1) / vol
+    grad[2] = ((v + dv * dz) * grad[2] + v * dz * d2) / vol
+    grad[3] = ((v + dv * dz) * grad[3] + v * dz * d3) / vol
+    return i, vol
+
+
+@njit(cache=True)
+def spline_vol_scalar(z: float, coef: np.ndarray, lo: float, hi: float) -> float:
+    """The fitted vol at z (see ``spline_vol_grad``)."""
+    return spline_vol_grad(z, coef, lo, hi, np.empty(4))[1]
 
 
 @njit(cache=True)
@@ -201,8 +234,7 @@ def fit_smile_kernel(
         for k in range(n):
             if not use_iv[k] or scale[k] <= 0.0:
                 continue
-            i = _basis(z[k], b, lo, hi)
-            fit = b[0] * coef[i] + b[1] * coef[i + 1] + b[2] * coef[i + 2] + b[3] * coef[i + 3]
+            i, fit = spline_vol_grad(z[k], coef, lo, hi, b)  # b: the gradient (the basis inside the grid)
             r = (mid_iv[k] - fit) * scale[k]
             resid[k] = r
             w = screen[k] if it == 0 else _bisquare(r, bisquare_c)
@@ -223,8 +255,7 @@ def fit_smile_kernel(
         for k in range(n):
             if not use_price[k]:
                 continue
-            i = _basis(z[k], b, lo, hi)
-            vol = max(b[0] * coef[i] + b[1] * coef[i + 1] + b[2] * coef[i + 2] + b[3] * coef[i + 3], MIN_VOL)
+            i, vol = spline_vol_grad(z[k], coef, lo, hi, b)
             p, vg = _price_vega(forward, strike[k], t, df, vol, is_call[k])
             r = (mid[k] - p) / half_spread[k]
             resid[k] = r

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from spyglass.analytics.black import black_price, implied_vol
-from spyglass.analytics.smile import fit_smile
+from spyglass.analytics.smile import N_COEF, Z_MIN, fit_smile, spline_vol_grad, spline_vol_scalar
 from tests.spyglass.chainkit import CLOSE, ChainKit, true_vol
 
 HOURS = [6.0, 2.0, 0.5, 0.25]
@@ -98,3 +98,62 @@ def test_fits_on_a_realistic_stream_are_arbitrage_free():
     kit = ChainKit(seed=6)
     fits = [fitted(kit, h)[0] for h in (6.0, 4.0, 2.0, 1.0, 0.5)]
     assert all(f.arbitrage_free for f in fits)
+
+
+def weekend_spx_chain():
+    """An SPX-like chain three days from expiry (a weekend in between), quoted two-sided on a 0.05 grid from 6300
+    to 7100: its deep put wing reaches z = -11, far beyond the spline's knots (|z| <= 6), with a vol that keeps
+    rising there (total variance quadratic in z, so no extrapolation is exact). Modelled on the Tradier chain of
+    2026-02-06."""
+    forward, t, rate, atm = 6926.0, 3.0 / 365, 0.04, 0.095
+    k = np.arange(6300.0, 7101.0, 5.0)
+    strike, call = np.r_[k, k], np.r_[np.ones(k.size, bool), np.zeros(k.size, bool)]
+    n = strike.size
+    z = np.log(strike / forward) / (atm * math.sqrt(t))
+    vol = atm * np.sqrt(1 - 0.3 * z + 0.1 * z * z)
+    fair = black_price(np.full(n, forward), strike, np.full(n, t), np.full(n, rate), vol, call)
+    tick = 0.05
+    half = np.maximum(tick, 0.02 * fair)
+    bid = np.floor((fair - half) / tick + 1e-9) * tick
+    ask = np.ceil((fair + half) / tick - 1e-9) * tick
+    return strike, call, np.where(bid > 0, bid, np.nan), ask, z, forward, t, rate, tick
+
+
+def test_quotes_beyond_the_knots_are_fitted_where_the_smile_prices_them():
+    """Fitted as if they sat at the knots' edge, the deep wing's quotes lifted the edge: the smile ran above the
+    asks next to it and, extrapolated, far below the bids beyond it. Fitted through the extrapolation that prices
+    them, every quote is inside its bid/ask."""
+    strike, call, bid, ask, z, forward, t, rate, tick = weekend_spx_chain()
+    n = strike.size
+    iv = implied_vol(0.5 * (bid + ask), np.full(n, forward), strike, np.full(n, t), np.full(n, rate), call)
+    fit = fit_smile(strike, call, bid, ask, iv, forward, t, rate, tick=tick, near_close=False, min_price=0.05)
+    otm = np.where(call, strike >= forward, strike <= forward) & np.isfinite(bid)
+    assert fit.method == "spline" and fit.arbitrage_free
+    assert fit.z_lo < Z_MIN and (otm & (z < Z_MIN)).sum() >= 50  # the case in question: many quotes off the knots
+    model = black_price(np.full(n, forward), strike, np.full(n, t), np.full(n, rate), fit.vol(strike), call)
+    outside = otm & ((model < bid) | (model > ask))
+    assert not outside.any(), [f"{strike[i]:.0f}: bid {bid[i]:.2f} fit {model[i]:.3f} ask {ask[i]:.2f}"
+                               for i in np.flatnonzero(outside)]
+
+
+@pytest.mark.parametrize("z, lo, hi", [
+    (-1.3, -4.2, 3.1), (0.0, -4.2, 3.1), (2.9, -4.2, 3.1),  # the spline
+    (-9.0, -4.2, 3.1), (4.0, -4.2, 3.1), (20.0, -4.2, 3.1),  # beyond the quoted range
+    (-8.0, -11.0, 3.1), (-5.5, -11.0, 3.1),  # quoted beyond the knots: extrapolated from their edge, spline inside
+    (-15.0, -4.2, 3.1), (40.0, -4.2, 3.1),  # at the cap (twice the edge vol) and at the floor
+])
+def test_the_fit_steps_along_the_smiles_true_gradient(z, lo, hi):
+    """The fit's Gauss-Newton steps use ``spline_vol_grad``: wherever a quote sits, it is the derivative of the
+    vol the smile reports there."""
+    rng = np.random.default_rng(5)
+    coef = 0.12 + 0.03 * rng.random(N_COEF) + 0.004 * (np.arange(N_COEF) - 9.0) ** 2
+    grad = np.empty(4)
+    i, vol = spline_vol_grad(z, coef, lo, hi, grad)
+    assert vol == spline_vol_scalar(z, coef, lo, hi)
+    h = 1e-6
+    for p in range(4):
+        up, down = coef.copy(), coef.copy()
+        up[i + p] += h
+        down[i + p] -= h
+        numeric = (spline_vol_scalar(z, up, lo, hi) - spline_vol_scalar(z, down, lo, hi)) / (2 * h)
+        assert grad[p] == pytest.approx(numeric, rel=1e-6, abs=1e-8)
