@@ -18,7 +18,7 @@ from spyglass.analytics.pricing import PricedChain, carry_inputs, expiry_close_o
 from spyglass.analytics.summary import ChainAnalytics, summarize
 from spyglass.config import DetectorConfig, underlying_spec
 from spyglass.contract import Anomaly, Snapshot, iso_ms
-from spyglass.detect import floods, freshness, incidents, lifecycle, quality, screen
+from spyglass.detect import confirm, floods, freshness, incidents, lifecycle, quality, screen
 from spyglass.detect.finding import Finding
 from spyglass.detect.rules import (
     arbitrage,
@@ -83,7 +83,7 @@ class Scorer:
         judged = clean & odd.supported & ~fresh.suspect
         clean = clean & ~fresh.suspect
         market: list[Finding] = []
-        market += mispricing.detect(p, judged, cfg)
+        market += mispricing.detect(p, judged, odd.neighbour_iv, cfg)
         market += parity.detect(p, clean, cfg)
         market += arbitrage.detect(p, clean, cfg)
 
@@ -123,6 +123,7 @@ class Scorer:
         updates["fit_vol"] = np.where(np.isfinite(p.fitted_iv), p.fitted_iv, prev["fit_vol"])
         series = ContractSeries(prev.is_call, prev.strike, {**prev.values, **updates})
 
+        market, pending = confirm.hold(market, state.pending, cfg)
         findings = incidents.merge(floods.collapse(findings + market, p, cfg))
         dq = quality.grade(p, bad, fresh.frozen, odd.outlier)
         emit, active = lifecycle.advance(findings, state.active, snapshot.ts, cfg)
@@ -133,7 +134,7 @@ class Scorer:
         new_state = state.evolve(
             last_ts=snapshot.ts, last_seq=snapshot.seq, last_digest=digest, last_spot=snapshot.spot,
             snapshots=state.snapshots + 1, series=series, active=active, smile=p.fit.prior(), first_ts=first_ts,
-            volume_blocks=blocks, smile_levels=levels,
+            volume_blocks=blocks, smile_levels=levels, pending=pending,
         )
         return ScoreResult(anomalies, analytics, new_state, True)
 

@@ -39,9 +39,10 @@ MIN_TICKS = 5.0
 @njit(cache=True)
 def smile_neighbours(strike, is_call, iv, half, forward):
     """Per line: the median out-of-the-money vol and half-spread of the two strikes either side of its strike
-    (at least three of the four for the vol), and whether the smile is *supported* there: a usable
-    out-of-the-money quote at the strike itself, or within two strikes on each side (an interpolation, not a
-    wing the spline extrapolates). Out of the money only: in-the-money vols are noise, and by parity a call and
+    (at least three of the four for the vol), and whether the smile is *supported* there: a usable two-sided
+    quote at the strike itself, or within two strikes on each side (an interpolation, not a wing the spline
+    extrapolates); by any such quote, and by out-of-the-money ones only (what a one-sided line needs, since in a
+    wing where only in-the-money quotes are two-sided the smile is theirs to get wrong). Out of the money only: in-the-money vols are noise, and by parity a call and
     a put at one strike share a vol, so the smile is read from calls above the forward and puts below it. NaN
     in ``iv`` marks a line that may not serve as a neighbour."""
     strikes = np.unique(strike)
@@ -49,18 +50,28 @@ def smile_neighbours(strike, is_call, iv, half, forward):
     at = np.searchsorted(strikes, strike)
     per_iv = np.full(m, np.nan)
     per_half = np.full(m, np.nan)
+    quoted = np.zeros(m, dtype=np.bool_)
     for i in range(strike.shape[0]):
+        if iv[i] == iv[i]:
+            quoted[at[i]] = True  # any trusted two-sided line pins its strike's vol (by parity, for either right)
         otm = strike[i] >= forward if is_call[i] else strike[i] <= forward
         if otm and iv[i] == iv[i]:  # at the forward both may be out of the money: either serves
             per_iv[at[i]] = iv[i]
             per_half[at[i]] = half[i]
-    quoted = per_iv == per_iv
-    supported = np.zeros(m, dtype=np.bool_)
+    return (window_median(per_iv, 2, False, 3)[at], window_median(per_half, 2, False, 1)[at],
+            _surrounded(quoted)[at], _surrounded(per_iv == per_iv)[at])
+
+
+@njit(cache=True)
+def _surrounded(quoted):
+    """A strike quoted itself, or within two strikes on each side."""
+    m = quoted.shape[0]
+    out = np.zeros(m, dtype=np.bool_)
     for j in range(m):
         left = (j >= 1 and quoted[j - 1]) or (j >= 2 and quoted[j - 2])
         right = (j + 1 < m and quoted[j + 1]) or (j + 2 < m and quoted[j + 2])
-        supported[j] = quoted[j] or (left and right)
-    return window_median(per_iv, 2, False, 3)[at], window_median(per_half, 2, False, 1)[at], supported[at]
+        out[j] = quoted[j] or (left and right)
+    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,8 +101,9 @@ def screen(chain: Chain, forward: float, t: float, rate: float, excluded: np.nda
                       np.full(3 * n, t), np.full(3 * n, rate), c3)
     iv, bid_iv, ask_iv = ivs[:n], ivs[n:2 * n], ivs[2 * n:]
     usable = two & ~excluded & np.isfinite(iv)
-    nb_iv, nb_half, supported = smile_neighbours(chain.strike, chain.is_call, np.where(usable, iv, np.nan),
-                                                 0.5 * (ask - bid), forward)
+    nb_iv, nb_half, any_side, otm_side = smile_neighbours(chain.strike, chain.is_call, np.where(usable, iv, np.nan),
+                                                          0.5 * (ask - bid), forward)
+    supported = np.where(two, any_side, otm_side)
     nb_iv = np.where(np.isfinite(nb_iv), nb_iv, np.where(supported, last_fit_vol, np.nan))
     nb_half = np.where(np.isfinite(nb_half), np.fmax(nb_half, 0.5 * tick), 0.5 * tick)
     known = np.isfinite(nb_iv)

@@ -97,6 +97,7 @@ class ActiveAnomaly:
     last_seen: datetime
     last_emitted: datetime
     severity: str
+    facets: tuple[str, ...] = ()  # the facet types shown so far
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +117,7 @@ class ChainState:
     first_ts: datetime | None = None  # the chain's first snapshot of the day (baselines mature from it)
     volume_blocks: list[float] | None = None  # histogram of the largest volume excess per snapshot (volume_spike)
     smile_levels: list[float] = field(default_factory=list)  # at-the-money vol, last snapshots (smile_shift)
+    pending: list[str] = field(default_factory=list)  # small-edge findings held back for a second look (confirm)
 
     def evolve(self, **changes: Any) -> ChainState:
         return replace(self, **changes)
@@ -134,12 +136,14 @@ class ChainState:
             "first_ts": iso_ms(self.first_ts) if self.first_ts else None,
             "volume_blocks": self.volume_blocks,
             "smile_levels": [None if math.isnan(x) else x for x in self.smile_levels],
+            "pending": self.pending,
             "active": {
                 k: {
                     "first_seen": iso_ms(a.first_seen),
                     "last_seen": iso_ms(a.last_seen),
                     "last_emitted": iso_ms(a.last_emitted),
                     "severity": a.severity,
+                    "facets": list(a.facets),
                 }
                 for k, a in self.active.items()
             },
@@ -163,8 +167,10 @@ class ChainState:
             first_ts=ts(d.get("first_ts")),
             volume_blocks=d.get("volume_blocks"),
             smile_levels=[math.nan if x is None else float(x) for x in d.get("smile_levels") or ()],
+            pending=list(d.get("pending") or ()),
             active={
-                k: ActiveAnomaly(ts(a["first_seen"]), ts(a["last_seen"]), ts(a["last_emitted"]), a["severity"])
+                k: ActiveAnomaly(ts(a["first_seen"]), ts(a["last_seen"]), ts(a["last_emitted"]), a["severity"],
+                                 tuple(a.get("facets") or ()))
                 for k, a in (d.get("active") or {}).items()
             },
         )

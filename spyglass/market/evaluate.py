@@ -289,6 +289,7 @@ def group_events(anomalies: Iterable[Any]) -> list[Event]:
             have.records += 1
             have.ts = min(have.ts, ts)
             have.last_ts = max(have.last_ts, ts)
+            have.types = tuple(dict.fromkeys((*have.types, *types)))  # an incident may show a face later
     return sorted([*groups.values(), *singles], key=lambda e: e.ts)
 
 

@@ -11,7 +11,10 @@ move: that much, in that direction, is explained and subtracted. Fires when
 the unexplained dollar change exceeds ``iv_jump_half_spreads`` half-spreads
 plus one tick (quote discreteness) and the IV change is at least
 ``iv_jump_vol_points`` (in the last minutes, where IV is ill-conditioned, the
-dollar test alone decides). Score: vol points (half-spreads near the close).
+dollar test alone decides); both thresholds rise in the last two hours, by a
+third of what mispricing's do (``mispricing.late_factor``: the refitted smile
+wobbles more as the close nears). Score: vol points (half-spreads near
+the close).
 Severity: 2x the threshold medium, 3x high.
 """
 
@@ -22,6 +25,7 @@ import numpy as np
 from spyglass.analytics.pricing import PricedChain
 from spyglass.config import DetectorConfig
 from spyglass.detect.finding import Finding, contract_label, r4, severity_from
+from spyglass.detect.rules.mispricing import late_factor
 from spyglass.detect.state import ContractSeries
 
 
@@ -53,10 +57,12 @@ def detect(p: PricedChain, res_vol: np.ndarray, res_price: np.ndarray, prev: Con
         # coming back to the smile ends an event: a move toward it counts only beyond the way back
         unexplained = _away(np.abs(d_price) - explained, d_price, prev["residual_price"])
         vol_away = _away(np.abs(d_vol), d_vol, prev["residual_vol"])
-        # one tick of allowance: a mid on the tick grid moves a tick as fair value drifts through it
-        hit = unexplained > cfg.iv_jump_half_spreads * p.half_spread + p.spec.tick
+        # one tick of allowance: a mid on the tick grid moves a tick as fair value drifts through it; stricter as
+        # the close nears, where the refitted smile itself wobbles (as for mispricing)
+        late = 1.0 + (late_factor(p.minutes_to_close) - 1.0) / 3.0  # a jump is larger news than a small edge
+        hit = unexplained > late * cfg.iv_jump_half_spreads * p.half_spread + p.spec.tick
         if not p.near_close:
-            hit &= vol_away * 100 >= cfg.iv_jump_vol_points
+            hit &= vol_away * 100 >= late * cfg.iv_jump_vol_points
     out = []
     for i in np.flatnonzero(hit):
         name = contract_label(bool(ch.is_call[i]), float(ch.strike[i]))

@@ -8,9 +8,18 @@ calls when a dividend yield is given) the rich side allows the largest
 early-exercise premium, K(1 - DF) or S(1 - e^-qT), so American optionality is
 never reported as richness.
 
+The quote must be beyond fair both as the fitted smile prices it and as the
+line's neighbours on the smile price it (the median out-of-the-money vol of
+the two strikes either side): judged against the less favourable of the two,
+so a spline that wobbles between quotes cannot make a line look off.
+
 A quote that agrees with its parity partner at the same strike (about as
 tight as itself) is not mispriced, whatever the fit says: when both legs of a
 strike sit off the smile the same way, the fitted smile is what is off there.
+
+In the last ``LATE_FROM`` minutes both thresholds rise, to ``LATE_MAX`` times
+their values ``LATE_TO`` minutes before the close: fewer quotes carry a smile whose vega
+collapses, and its fair value wobbles by more than a small edge.
 
 Score: distance beyond the quote in half-spreads. Severity by edge after fees:
 high >= 3x the minimum, medium >= 1.5x, else low.
@@ -22,13 +31,19 @@ import math
 
 import numpy as np
 
+from spyglass.analytics.black import black_price
 from spyglass.analytics.pairs import call_put_pairs
 from spyglass.analytics.pricing import PricedChain
 from spyglass.config import DetectorConfig
 from spyglass.detect.finding import Finding, contract_label, money, r4, severity_from
 
+LATE_FROM = 120.0
+LATE_TO = 20.0
+LATE_MAX = 2.5
 
-def detect(p: PricedChain, clean: np.ndarray, cfg: DetectorConfig) -> list[Finding]:
+
+def detect(p: PricedChain, clean: np.ndarray, neighbour_iv: np.ndarray, cfg: DetectorConfig) -> list[Finding]:
+    """``neighbour_iv``: the vol the line's neighbours on the smile imply (the screen's), a second opinion."""
     if not p.fit.ok or not (p.fit.rms_half_spreads <= 2.5):
         return []
     ch = p.chain
@@ -37,12 +52,19 @@ def detect(p: PricedChain, clean: np.ndarray, cfg: DetectorConfig) -> list[Findi
     # each side that exists is tradeable on its own: a one-sided quote is judged on that side,
     # with one tick standing in for its half-spread
     half = np.where(p.two_sided, p.half_spread, 0.5 * p.spec.tick)
+    # the fit and the neighbours must both see the quote beyond fair: judged against the less favourable of
+    # the two, a spline that wobbles between quotes (the last hour, thin wings) cannot make a line look off
+    n = len(ch)
+    second = black_price(np.full(n, p.forward.forward), ch.strike, np.full(n, max(p.t, 0.0)), np.full(n, p.rate),
+                         np.where(np.isfinite(neighbour_iv), neighbour_iv, 0.2), ch.is_call)
+    second = np.where(np.isfinite(neighbour_iv), second, p.fair)
+    late = late_factor(p.minutes_to_close)
     with np.errstate(invalid="ignore"):
-        rich = np.where(ch.bid > 0, ch.bid - (p.fair + allowance), np.nan)
-        cheap = np.where(ch.ask > 0, p.fair - ch.ask, np.nan)
+        rich = np.where(ch.bid > 0, ch.bid - (np.fmax(p.fair, second) + allowance), np.nan)
+        cheap = np.where(ch.ask > 0, np.fmin(p.fair, second) - ch.ask, np.nan)
         beyond = np.fmax(rich, cheap)
-        ok = clean & np.isfinite(p.fair) & (beyond > cfg.mispricing_k * half)
-        ok &= beyond * mult - cfg.fee_per_contract >= cfg.mispricing_min_edge
+        ok = clean & np.isfinite(p.fair) & (beyond > late * cfg.mispricing_k * half)
+        ok &= beyond * mult - cfg.fee_per_contract >= late * cfg.mispricing_min_edge
     ok &= ~_agrees_with_its_pair(p, clean)
     out = []
     for i in np.flatnonzero(ok):
@@ -56,11 +78,12 @@ def detect(p: PricedChain, clean: np.ndarray, cfg: DetectorConfig) -> list[Findi
         quote = float(ch.bid[i] if is_rich else ch.ask[i])
         mkt_iv = float(p.bid_iv[i] if is_rich else p.ask_iv[i])
         fit_iv = float(p.fitted_iv[i])
+        fair = float(max(p.fair[i], second[i]) if is_rich else min(p.fair[i], second[i]))
         if p.near_close or not math.isfinite(mkt_iv):
             why = (f"price-space fit: IV is unreliable {p.minutes_to_close:.0f} min before the close" if p.near_close
                    else "a one-sided quote has no implied vol" if not p.two_sided[i]
                    else "the quote has no implied vol: outside what the option can be worth")
-            how = f"{'bid' if is_rich else 'ask'} {quote:.2f} vs fair {p.fair[i]:.2f} ({why})"
+            how = f"{'bid' if is_rich else 'ask'} {quote:.2f} vs fair {fair:.2f} ({why})"
         else:
             how = (f"IV {abs(mkt_iv - fit_iv) * 100:.1f} vol pts {'above' if is_rich else 'below'} the fitted smile "
                    f"({mkt_iv * 100:.1f} vs {fit_iv * 100:.1f})")
@@ -73,13 +96,21 @@ def detect(p: PricedChain, clean: np.ndarray, cfg: DetectorConfig) -> list[Findi
             numbers={
                 "side": "rich" if is_rich else "cheap", "direction_key": "rich" if is_rich else "cheap", "bid": r4(ch.bid[i]), "ask": r4(ch.ask[i]),
                 "one_sided": not bool(p.two_sided[i]),
-                "fair": r4(p.fair[i]), "market_iv": r4(mkt_iv), "fitted_iv": r4(fit_iv),
+                "fair": r4(fair), "fitted_fair": r4(p.fair[i]), "neighbour_fair": r4(second[i]),
+                "market_iv": r4(mkt_iv), "fitted_iv": r4(fit_iv),
                 "vol_points": r4((mkt_iv - fit_iv) * 100), "residual_half_spreads": r4(p.residual[i]),
                 "beyond_quote_half_spreads": r4(d / hs), "edge_after_fees": r4(after_fees),
                 "early_exercise_allowance": r4(allowance[i]), "fit_space": p.fit.space,
             },
         ))
     return out
+
+
+def late_factor(minutes_to_close: float) -> float:
+    """How much stricter the thresholds are as the close nears: 1 until ``LATE_FROM`` minutes before it, rising
+    to ``LATE_MAX`` at ``LATE_TO`` and after. Fewer quotes carry a smile whose vega collapses, and the fitted fair value
+    wobbles by more than a small edge (measured on the simulated days: docs/evaluation.md)."""
+    return 1.0 + (LATE_MAX - 1.0) * min(max((LATE_FROM - minutes_to_close) / (LATE_FROM - LATE_TO), 0.0), 1.0)
 
 
 def _agrees_with_its_pair(p: PricedChain, clean: np.ndarray) -> np.ndarray:

@@ -53,7 +53,7 @@ def test_mispricing_fires_on_a_quote_far_beyond_fair_and_names_the_edge():
     kit = ChainKit()
     found = run(kit, 12, {s: shift("C", 603, 0.12, kit) for s in range(6, 12)})
     hits = of(found, "mispricing")
-    assert [(a.right, a.strike) for a in hits] == [("C", 603.0)]
+    assert [(a.right, a.strike) for a in hits if a.evidence["state"] == "new"] == [("C", 603.0)]
     a = hits[0]
     assert a.evidence["side"] == "rich" and a.evidence["state"] == "new"
     assert a.edge == pytest.approx((a.evidence["bid"] - a.evidence["fair"]) * 100, abs=0.01)
@@ -331,3 +331,13 @@ def test_a_one_sided_mispricing_says_why_it_has_no_vol_hours_before_the_close():
     (a,) = [a for a in of(found, "mispricing") if a.strike == 601.0]
     assert "one-sided quote has no implied vol" in a.evidence["summary"]
     assert "before the close" not in a.evidence["summary"]  # four hours out: not the near-close wording
+
+
+def test_a_small_edge_is_reported_only_once_it_holds_for_a_second_snapshot():
+    kit = ChainKit()
+    flicker = run(kit, 12, {8: shift("P", 596, 0.05, kit)})  # one snapshot, a few ticks: what a fit's wobble looks like
+    assert of(flicker, "mispricing") == []
+    kit = ChainKit()
+    held = run(kit, 12, {s: shift("P", 596, 0.05, kit) for s in range(8, 12)})
+    (a,) = [a for a in of(held, "mispricing") if a.evidence["state"] == "new"]
+    assert a.ts == T0 + timedelta(seconds=9) and a.evidence["edge_after_fees"] < 2 * 1.3  # from its second snapshot
