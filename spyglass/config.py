@@ -64,6 +64,7 @@ class DetectorConfig:
     volume_ratio: float = 8.0  # x the line's expected volume for the interval
     volume_block_multiple: float = 2.0  # x the chain's ordinary block, above the expectation
     volume_warmup: int = 20  # observations before a line's own baseline stands alone
+    volume_oi_turnover: float = 0.5  # a cold line's prior: this share of its open interest trades in a session
     volume_warmup_seconds: float = 300.0  # of the chain's day before any volume alarm
     volume_warmup_snapshots: int = 100  # ...and snapshots seen, to know the chain's ordinary blocks
     # spread blowout: vs neighbours and own history

@@ -25,6 +25,7 @@ from spyglass.market.scenarios import SCENARIOS, scenario_config
 from spyglass.session import ScoringSession
 
 FULL = os.environ.get("SPYGLASS_GATE_FULL") == "1"
+pytestmark = pytest.mark.xdist_group("detector-gates")
 
 
 @dataclass(frozen=True)
@@ -67,22 +68,58 @@ def test_every_scenario_has_a_gate():
     assert set(GATES) == set(SCENARIOS)
 
 
-@pytest.mark.parametrize("name", list(GATES))
-def test_detectors_on_a_messy_day(name: str) -> None:
-    report = combine(day(name, seed) for seed in GATES[name].seeds)
+@pytest.fixture(scope="module")
+def days() -> dict[str, Report]:
+    """Every gated scenario, its seeds combined; computed once for the module (one xdist group)."""
+    out = {name: combine(day(name, seed) for seed in gate.seeds) for name, gate in GATES.items()}
+    for name, report in out.items():
+        print(f"===== {name}, seeds {GATES[name].seeds}\n{report.to_text()}")
+    return out
+
+
+def labelled(days: dict[str, Report], *, recall: bool) -> Report:
+    names = [n for n in days if SCENARIOS[n].labelled and (not recall or n != "small_edges")]
+    return combine(days[n] for n in names)
+
+
+def test_precision_and_recall_across_every_messy_day(days):
+    """The issue's gate, over every labelled condition and seed together. Small edges count for precision: a
+    false alarm is one whatever the size; their recall is below the documented thresholds by design."""
+    every = labelled(days, recall=False)
+    assert every.total.precision >= 0.95, every.to_text()
+    documented = labelled(days, recall=True)
+    assert documented.total.recall >= 0.95, documented.to_text()
+
+
+@pytest.mark.parametrize("name", [n for n in GATES if SCENARIOS[n].labelled])
+def test_no_condition_hides_behind_the_others(days, name):
+    """Each condition alone holds a floor, so a good total cannot mask one broken condition (one or two false
+    alarms on a short window move a scenario's precision by a few points: the floor is 0.9)."""
+    report = days[name]
     text = f"{name}, seeds {GATES[name].seeds}\n{report.to_text()}"
-    print(text)
-    total = report.total
-    if not SCENARIOS[name].labelled:
-        assert report.clean.days == len(GATES[name].seeds), text
-        assert report.clean.market_per_hour <= 0.5, text
-        assert report.clean.data_error_per_hour <= 0.5, text
-        return
-    assert total.labels >= 5, text
-    assert total.precision is not None and total.precision >= 0.95, text
-    if name == "small_edges":  # below the documented thresholds by design: recall is measured, not gated
-        assert report.by_size, text
-        return
-    assert total.recall >= 0.95, text
-    if report.stale.line_snapshots:
-        assert report.stale.share <= 0.01, text
+    assert report.total.labels >= len(GATES[name].seeds), text
+    assert report.total.precision >= 0.9, text
+    if name != "small_edges":
+        assert report.total.recall >= 0.9, text
+
+
+def test_clean_days_stay_quiet(days):
+    clean = combine(days[n] for n in days if not SCENARIOS[n].labelled).clean
+    assert clean.days == sum(len(GATES[n].seeds) for n in GATES if not SCENARIOS[n].labelled)
+    assert clean.market_per_hour <= 0.5, clean
+    assert clean.data_error_per_hour <= 0.5, clean
+
+
+def test_frozen_lines_are_almost_never_market_anomalies(days):
+    stale = combine(days.values()).stale
+    assert stale.line_snapshots > 1000, stale
+    assert stale.share <= 0.01, stale
+
+
+def test_the_smaller_sizes_are_measured(days):
+    """Recall by size is reported, and grows with the size: the larger the edge, the surer the catch."""
+    sizes = days["small_edges"].by_size
+    assert set(sizes) >= {"mispricing", "volume_spike"}, sizes
+    ticks = sizes["mispricing"]
+    recall = [ticks[b]["detected"] / ticks[b]["labels"] for b in ticks if ticks[b]["labels"]]
+    assert recall[-1] >= recall[0], ticks

@@ -35,12 +35,21 @@ def score_day(cfg: SimConfig):
     return evaluate(sim.labels, anomalies, cfg.interval_s)
 
 
+# Known weakness, measured and held (issue 10's note): eight times the usual injections over the last 90 minutes
+# stack anomalies on the few at-the-money strikes that still carry a price; an injected iv_jump on one line there
+# drags the fit at its strike, so its same-strike partner reads as mispriced, and mispricings stacked on those
+# strikes are missed (precision 0.78, mispricing recall 0.67 measured; the ordinary close, early_close in the gates,
+# holds 0.95). These floors keep it from getting worse; (precision, recall of each type).
+FLOORS = {"SPY last 90 minutes, 1 s, busy": (0.75, 0.6)}
+
+
 @pytest.mark.parametrize("case", list(CASES))
 def test_precision_and_recall_on_a_simulated_session(case):
     report = score_day(CASES[case])
     text = report.to_text()
     assert report.total.labels >= 20, text
     assert report.total.recall >= 0.9, text
-    assert report.total.precision >= 0.95, text
-    weak = {t: s.recall for t, s in report.by_type.items() if s.labels and not s.recall >= 0.75}
+    precision, type_recall = FLOORS.get(case, (0.95, 0.75))
+    assert report.total.precision >= precision, text
+    weak = {t: s.recall for t, s in report.by_type.items() if s.labels and not s.recall >= type_recall}
     assert not weak, text

@@ -8,8 +8,10 @@ volume was last seen, so irregular spacing and lines left out for a while
   (``VOLUME_TAU`` seconds, fed winsorised so a spike does not become its own
   baseline), times the interval. It follows the time of day by itself: the
   heavy open, the quiet lunch, the busy close. Until a line has
-  ``volume_warmup`` observations it borrows the busiest of its own rate and
-  the median rate of nearby strikes of the same right;
+  ``volume_warmup`` observations it borrows the busiest of its own rate, the
+  median rate of nearby strikes of the same right, and a prior from last
+  night's open interest (``volume_oi_turnover`` of it spread over a regular
+  session: a line many hold is expected to trade);
 - **the chain's ordinary block**: 0DTE lines print blocks of a few hundred
   contracts every few minutes somewhere in the chain (one print, not a
   story). Each snapshot, the largest excess over expectation of any line goes
@@ -47,6 +49,7 @@ VOLUME_TAU = 300.0
 BLOCK_HALF_LIFE = 7200.0
 BLOCK_QUANTILE = 0.99
 BLOCK_EDGES = np.geomspace(10.0, 1e6, 81)  # bin k holds excesses in [edge k-1, edge k); bin 0 anything below 10
+SESSION_SECONDS = 23_400.0  # a regular session, 09:30-16:00
 RATE_FLOOR = 0.01  # contracts per second: a line that never trades is not infinitely sensitive
 
 
@@ -61,20 +64,24 @@ def interval_rate(chain: Chain, prev: ContractSeries, ts_s: np.ndarray) -> tuple
 
 
 def baseline(chain: Chain, prev: ContractSeries, cfg: DetectorConfig) -> np.ndarray:
-    """Expected rate per second per line (NaN: no baseline yet); warm-up lines borrow from their neighbours."""
+    """Expected rate per second per line (NaN: no baseline yet); warm-up lines borrow from their neighbours and
+    their open interest."""
     mean = prev["rate_mean"]
     known = prev["rate_obs"] >= 1
     cold = ~(prev["rate_obs"] >= cfg.volume_warmup)
     if cold.any():
         near = neighbour_median(chain, np.where(known, mean, np.nan), 3, True)
-        mean = np.where(cold, np.fmax(np.where(known, mean, np.nan), near), mean)
+        with np.errstate(invalid="ignore"):
+            held = np.where(chain.open_interest > 0, chain.open_interest * cfg.volume_oi_turnover / SESSION_SECONDS,
+                            np.nan)
+        mean = np.where(cold, np.fmax(np.fmax(np.where(known, mean, np.nan), near), held), mean)
     return np.where(np.isfinite(mean), np.fmax(mean, RATE_FLOOR), np.nan)
 
 
 def detect(chain: Chain, rate: np.ndarray, dt: np.ndarray, mean: np.ndarray, block: float, clean: np.ndarray,
            cfg: DetectorConfig) -> tuple[list[Finding], np.ndarray]:
-    """``block`` NaN: the chain's baselines are not mature, nothing fires."""
-    """(findings, each line's excess over expectation in contracts: what teaches the block size)."""
+    """(findings, each line's excess over expectation in contracts: what teaches the block size); ``block``
+    NaN: the chain's baselines are not mature, nothing fires."""
     with np.errstate(invalid="ignore"):
         inc = rate * dt
         expected = mean * dt

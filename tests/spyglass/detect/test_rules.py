@@ -158,6 +158,18 @@ def test_the_opening_burst_raises_nothing_before_the_baselines_mature():
     assert of(found, "volume_spike") == []
 
 
+@pytest.mark.parametrize(("open_interest", "spikes"), [(0.0, 1), (2_000_000.0, 0)])
+def test_a_cold_line_is_expected_to_trade_what_its_open_interest_implies(open_interest, spikes):
+    kit = ChainKit()
+    kit.oi_scale = open_interest  # at the money; 2M held: 0.5 x 2M over a 6.5 h session is 43 lots a second
+    i = kit.index("C", 600)
+    events = {s: {"quiet": True} for s in range(30)}
+    events[25] = {"quiet": True, "volume_add": {i: 300}}
+    cold = DetectorConfig(volume_warmup_seconds=20, volume_warmup_snapshots=15, volume_warmup=1000)
+    found = run(kit, 30, events, session=ScoringSession(cold))
+    assert len(of(found, "volume_spike")) == spikes
+
+
 def test_an_ordinary_block_is_not_a_spike_but_far_beyond_the_chains_blocks_is():
     kit = ChainKit()
     lines = [kit.index("C", k) for k in range(596, 606)] + [kit.index("P", k) for k in range(594, 604)]
