@@ -53,6 +53,7 @@ from devstack.stack import REPO, free_port
 SITE = REPO / "static-web"
 CONFIG = "staticwebapp.config.json"
 AZURE_SIGNALR = re.compile(r"(?:https|wss)://\*\.service\.signalr\.net")
+_IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 _HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "host", "content-length",
         "content-encoding", "x-functions-key", "x-ms-client-principal"}
 
@@ -159,7 +160,9 @@ class StaticWebApp:
     def app(self) -> ASGIApp:
         @contextlib.asynccontextmanager
         async def lifespan(_: Starlette) -> AsyncIterator[None]:
-            async with httpx.AsyncClient(timeout=30) as self._http:
+            # pooled connections are dropped after 1 s idle, well before the backend's own keep-alive (uvicorn's
+            # 5 s) closes them: with equal timeouts a request can go out on a socket the backend is closing
+            async with httpx.AsyncClient(timeout=30, limits=httpx.Limits(keepalive_expiry=1.0)) as self._http:
                 yield
 
         methods = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
@@ -237,10 +240,17 @@ class StaticWebApp:
         headers["x-functions-key"] = self.function_key
         params = [(k, v) for k, v in request.query_params.multi_items() if k != "code"]  # no key from the browser
         url = self.api.rstrip("/") + quote(path[len("/api"):])  # the resolved path, escaped again
+        body = await request.body()
         try:
             assert self._http is not None, "served without its lifespan"
-            upstream = await self._http.request(request.method, url, params=params, headers=headers,
-                                                content=await request.body())
+            try:
+                upstream = await self._http.request(request.method, url, params=params, headers=headers, content=body)
+            except httpx.RemoteProtocolError:
+                # the backend closed a pooled connection as the request went out: an idempotent request is sent
+                # again once on a fresh one, as reverse proxies do; anything else is the caller's to retry
+                if request.method not in _IDEMPOTENT:
+                    raise
+                upstream = await self._http.request(request.method, url, params=params, headers=headers, content=body)
         except httpx.InvalidURL as exc:
             return PlainTextResponse(f"Bad Request - Invalid URL ({exc})", 400)
         except httpx.HTTPError as exc:

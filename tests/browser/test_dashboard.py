@@ -55,8 +55,15 @@ def page(stack, browser):
 
 @pytest.fixture(scope="module")
 def fed(stack):
-    """The first session fed through the queue, once, for the tests that need data."""
-    return enqueue(stack, SESSION.take(16, strike=602, onset=10))  # C 602 quoted 12 cents high from second 10
+    """The first session fed through the queue, once, for the tests that need data, and stored before they look:
+    a fresh clone's host compiles its kernels on the first snapshots it scores (numba's cache is empty), which on a
+    busy two-core machine takes longer than any page should be asked to wait for."""
+    sent = enqueue(stack, SESSION.take(16, strike=602, onset=10))  # C 602 quoted 12 cents high from second 10
+    key = {"x-functions-key": stack.function_key}
+    stored = wait_api(lambda: httpx.get(f"{stack.api}/chain/latest", headers=key, timeout=5).json().get("ts")
+                      == sent[-1]["ts"], timeout=300)
+    assert stored, "the fed session was not stored within 5 minutes"
+    return sent
 
 
 def loaded(page, ts: str = FIRST_TS) -> None:

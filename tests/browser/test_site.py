@@ -257,3 +257,41 @@ def test_the_incident_reading_in_the_browser_code_takes_malformed_records_in_its
         [True, False, False, False, False, False],  # an incident stands for an older face of itself on its contract
         [True, False, True],
         [True, False, False, True]]  # data errors are a view of their own
+
+
+@pytest.fixture
+def closing_backend():
+    """A backend that answers one request per connection and closes it unanswered when the next request arrives
+    on it: the keep-alive race (the backend closing an idle connection as the proxy reuses it), every time."""
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def answer_once(conn: socket.socket) -> None:
+        with conn:
+            head = b""
+            while b"\r\n\r\n" not in head and (chunk := conn.recv(65536)):
+                head += chunk
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}")
+            conn.recv(65536)  # the next request on this connection: closed without an answer
+
+    def serve() -> None:
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=answer_once, args=(conn,), daemon=True).start()
+
+    threading.Thread(target=serve, daemon=True).start()
+    yield f"http://127.0.0.1:{listener.getsockname()[1]}/api"
+    listener.close()
+
+
+def test_a_pooled_connection_the_backend_closed_is_retried_for_reads_only(closing_backend):
+    server = WebServer(StaticWebApp(closing_backend, "the-key")).start()
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{server.port}", timeout=10) as client:
+            assert client.get("/api/anomalies").status_code == 200
+            assert client.get("/api/anomalies").status_code == 200  # went out on the closed connection, sent again
+            assert client.post("/api/anomalies", content=b"{}").status_code == 502  # a write is never sent twice
+    finally:
+        server.stop()

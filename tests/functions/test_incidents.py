@@ -46,9 +46,9 @@ def session_docs() -> list[dict]:
             kit.spot = 600.0 + 0.1 * (s - 16)
 
         def mutate(q, *args, s=s):
-            if 4 <= s < 10:
-                q["bid"][rich] += 0.12
-                q["ask"][rich] += 0.12
+            if 4 <= s < 10:  # rich by $10 a contract after the spread and fees: a signal
+                q["bid"][rich] += 0.14
+                q["ask"][rich] += 0.14
             if s == 12:
                 q["bid"][crossed] = q["ask"][crossed] + 0.05
             if s >= 16:
