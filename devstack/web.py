@@ -53,7 +53,6 @@ from devstack.stack import REPO, free_port
 SITE = REPO / "static-web"
 CONFIG = "staticwebapp.config.json"
 AZURE_SIGNALR = re.compile(r"(?:https|wss)://\*\.service\.signalr\.net")
-_IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 _HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "host", "content-length",
         "content-encoding", "x-functions-key", "x-ms-client-principal"}
 
@@ -160,8 +159,9 @@ class StaticWebApp:
     def app(self) -> ASGIApp:
         @contextlib.asynccontextmanager
         async def lifespan(_: Starlette) -> AsyncIterator[None]:
-            # pooled connections are dropped after 1 s idle, well before the backend's own keep-alive (uvicorn's
-            # 5 s) closes them: with equal timeouts a request can go out on a socket the backend is closing
+            # pooled connections are dropped after 1 s idle, well before the backend's keep-alive timeout (uvicorn's
+            # 5 s) closes them. With equal timeouts (httpx's default is also 5 s) a request sent just as the backend
+            # gives up on the idle connection finds it closed: a 502 that came and went with the machine's load
             async with httpx.AsyncClient(timeout=30, limits=httpx.Limits(keepalive_expiry=1.0)) as self._http:
                 yield
 
@@ -243,14 +243,7 @@ class StaticWebApp:
         body = await request.body()
         try:
             assert self._http is not None, "served without its lifespan"
-            try:
-                upstream = await self._http.request(request.method, url, params=params, headers=headers, content=body)
-            except httpx.RemoteProtocolError:
-                # the backend closed a pooled connection as the request went out: an idempotent request is sent
-                # again once on a fresh one, as reverse proxies do; anything else is the caller's to retry
-                if request.method not in _IDEMPOTENT:
-                    raise
-                upstream = await self._http.request(request.method, url, params=params, headers=headers, content=body)
+            upstream = await self._http.request(request.method, url, params=params, headers=headers, content=body)
         except httpx.InvalidURL as exc:
             return PlainTextResponse(f"Bad Request - Invalid URL ({exc})", 400)
         except httpx.HTTPError as exc:
