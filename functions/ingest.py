@@ -29,19 +29,23 @@ from datetime import datetime, timedelta, timezone
 import azure.functions as func
 import orjson
 
-from functions import chainstate, codec, storage, telemetry
+from functions import chainstate, storage, telemetry
 from functions.chainstate import StateCache, StateConflict, StoredState
 from functions.notify import NotifyConfig, notify
 from functions.ordering import Cursor, Pending, Step, next_step
 from functions.poison import record_failures
-from functions.realtime import HUB, SIGNALR_SETTING
-from functions.settings import SNAPSHOT_QUEUE, settings
+from functions.realtime import SIGNALR_SETTING
+from functions.settings import settings
 from spyglass.config import DetectorConfig
 from spyglass.contract import Anomaly, Snapshot, iso_ms
 from spyglass.detect.finding import Finding
 from spyglass.detect.rules import data_error
 from spyglass.detect.scorer import Scorer
 from spyglass.detect.state import ChainState
+from spyglass.wire import queue as codec
+from spyglass.wire import realtime
+from spyglass.wire.queue import POISON_QUEUE, SNAPSHOT_QUEUE
+from spyglass.wire.tables import analytics_entity, anomaly_entity
 
 bp = func.Blueprint()
 log = logging.getLogger("spyglass.ingest")
@@ -89,7 +93,7 @@ class Outputs:
 
 
 @bp.queue_trigger(arg_name="msg", queue_name=SNAPSHOT_QUEUE, connection="AzureWebJobsStorage")
-@bp.generic_output_binding(arg_name="signalr", type="signalR", hub_name=HUB,
+@bp.generic_output_binding(arg_name="signalr", type="signalR", hub_name=realtime.HUB,
                            connection_string_setting=SIGNALR_SETTING)
 @record_failures  # each failed try, for `spyglass poison list` (the host's poison copy keeps only the body)
 def ingest(msg: func.QueueMessage, signalr: func.Out[str]) -> None:
@@ -262,11 +266,11 @@ class Drain:
             log.warning("%s-%s: %s", self.u, self.expiry, finding.summary)
         analytics = result.analytics.to_dict() if result.scored and result.analytics is not None else None
         cursor = Cursor(snapshot.session, snapshot.seq, result.state.last_ts)
-        history = (storage.analytics_entity(analytics, snapshot.session, enqueued=step.item.enqueued)
+        history = (analytics_entity(analytics, snapshot.session, enqueued=step.item.enqueued)
                    if analytics is not None else None)
         stored = self.commit(stored, result.state, cursor, anomalies, counts, history, step.item.key)
         if analytics is not None:
-            self.out.messages.append({"target": "chain", "arguments": [analytics]})
+            self.out.messages.append(realtime.message(realtime.CHAIN, analytics))
             self.out.lag_s = (settings().now() - snapshot.ts).total_seconds()
         return stored
 
@@ -279,7 +283,7 @@ class Drain:
                 chainstate.unpark(self.table, self.u, self.expiry, item.key)
             return stored
         log.warning("%s late: %s; stored, marked late", snapshot.key, reason)
-        history = storage.analytics_entity(result.analytics.to_dict(), snapshot.session, late=reason,
+        history = analytics_entity(result.analytics.to_dict(), snapshot.session, late=reason,
                                            enqueued=item.enqueued)
         counts = {**stored.counts, "late": stored.counts.get("late", 0) + 1}
         assert stored.state is not None  # a late snapshot is behind an applied one
@@ -308,7 +312,7 @@ class Drain:
         except (codec.MessageError, codec.SnapshotError) as exc:  # e.g. its claim-check blob was deleted
             log.error("parked snapshot %s of %s-%s no longer decodes (%s): moved to the poison queue",
                       item.key, self.u, self.expiry, exc)
-            storage.queue(SNAPSHOT_QUEUE + "-poison").send_message(text)
+            storage.queue(POISON_QUEUE).send_message(text)
             chainstate.unpark(self.table, self.u, self.expiry, item.key)
             return None
 
@@ -327,12 +331,12 @@ def _delivery_anomaly(underlying: str, expiry: str, ts: datetime, f: Finding) ->
 def _publish(out: Outputs, signalr: func.Out[str], started: float) -> None:
     if not out.messages:
         return
-    anomalies = [m["arguments"][0] for m in out.messages if m["target"] == "anomaly"]
+    anomalies = realtime.payloads(out.messages, realtime.ANOMALY)
     signalr.set(orjson.dumps(out.messages, option=orjson.OPT_SERIALIZE_NUMPY).decode())
     notify([Anomaly.from_dict(a) for a in anomalies], storage.table(settings().chainstate_table),
            NotifyConfig.from_env())
     elapsed = (time.perf_counter() - started) * 1e3
-    chains = sum(1 for m in out.messages if m["target"] == "chain")
+    chains = len(realtime.payloads(out.messages, realtime.CHAIN))
     if out.lag_s is not None:
         telemetry.record(out.scoring_ms, out.lag_s, [a["type"] for a in anomalies])
     log.info("%d snapshot(s) applied in %.1f ms (scoring %.1f ms), queue lag %s s, %d anomalies", chains, elapsed,
@@ -347,10 +351,10 @@ def _write_outputs(outbox: list[dict]) -> list[dict]:
     messages: list[dict] = []
     anomalies = [Anomaly.from_dict(a) for a in outbox]
     if anomalies:
-        storage.upsert_all(storage.table(cfg.anomalies_table), [storage.anomaly_entity(a) for a in anomalies])
-        messages += [{"target": "anomaly", "arguments": [a]} for a in outbox]
+        storage.upsert_all(storage.table(cfg.anomalies_table), [anomaly_entity(a) for a in anomalies])
+        messages += [realtime.message(realtime.ANOMALY, a) for a in outbox]
         signals = [a for a in anomalies if is_signal(a, scorer().config.signal_min_edge)]
         if signals:
-            storage.upsert_all(storage.table(cfg.signals_table), [storage.anomaly_entity(a) for a in signals])
-            messages += [{"target": "signal", "arguments": [a.to_dict()]} for a in signals]
+            storage.upsert_all(storage.table(cfg.signals_table), [anomaly_entity(a) for a in signals])
+            messages += [realtime.message(realtime.SIGNAL, a.to_dict()) for a in signals]
     return messages
