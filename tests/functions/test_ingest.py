@@ -11,7 +11,7 @@ from datetime import timedelta
 import orjson
 import pytest
 
-from functions import chainstate, ingest, ordering, storage
+from functions import chainstate, drain, ordering, storage
 from functions.settings import settings
 from spyglass.contract import iso_ms
 from spyglass.wire import tables
@@ -103,10 +103,10 @@ def test_a_gap_is_declared_missing_at_its_deadline_even_if_nothing_else_arrives(
 
 
 def test_a_busy_chain_never_makes_an_invocation_wait(app, monkeypatch):
-    monkeypatch.setattr(ingest, "WATCHDOG_S", 0)  # 5 s in production
+    monkeypatch.setattr(drain, "WATCHDOG_S", 0)  # 5 s in production
     d = docs("BSY", 3)
     send(app, d[0])
-    box = ingest._states.mailbox("BSY", "2026-11-24")
+    box = drain._states.mailbox("BSY", "2026-11-24")
     assert box.enter()  # another invocation of this process is draining the chain
     try:
         assert send(app, d[1]) == []  # parked at once; the drainer is told
