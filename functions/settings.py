@@ -8,6 +8,7 @@ from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 
 from spyglass.clock import CLOCK_SETTING
+from spyglass.wire.queue import DEFAULT_CLAIM_CONTAINER
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,7 +18,7 @@ class Settings:
     chainstate_table: str = "chainstate"
     signals_table: str = "signals"
     failures_table: str = "failures"  # the ingest function's record of each failed try (poison.py)
-    claim_container: str = "claim-checks"
+    claim_container: str = DEFAULT_CLAIM_CONTAINER
     retention_days: int = 30
     default_underlying: str = "SPY"
     clock_offset_s: float = 0.0
@@ -37,7 +38,7 @@ def settings() -> Settings:
         chainstate_table=env.get("CHAINSTATE_TABLE", "chainstate"),
         signals_table=env.get("SIGNALS_TABLE", "signals"),
         failures_table=env.get("FAILURES_TABLE", "failures"),
-        claim_container=env.get("CLAIM_CHECK_CONTAINER", "claim-checks"),
+        claim_container=env.get("CLAIM_CHECK_CONTAINER", DEFAULT_CLAIM_CONTAINER),
         retention_days=int(env.get("RETENTION_DAYS", "30")),
         default_underlying=env.get("DEFAULT_UNDERLYING", "SPY"),
         clock_offset_s=float(env.get(CLOCK_SETTING, "0")),
