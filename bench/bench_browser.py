@@ -26,9 +26,9 @@ sys.path.insert(0, str(ROOT))
 
 from devstack.listen import subscribe
 from devstack.stack import LocalStack
-from functions.codec import decode, encode_compact
 from spyglass.contract import iso_ms
 from spyglass.market import SimConfig, dumps_snapshot, simulate_day
+from spyglass.wire.queue import decode, encode_compact
 from tests.browser.kit import launch, queue, wait
 
 SAMPLES = 150

@@ -24,9 +24,9 @@ sys.path.insert(0, str(ROOT))
 
 from devstack.listen import subscribe  # noqa: E402
 from devstack.stack import LocalStack  # noqa: E402
-from functions.codec import decode, encode_compact  # noqa: E402
 from spyglass.contract import iso_ms  # noqa: E402
 from spyglass.market import SimConfig, dumps_snapshot, simulate_day  # noqa: E402
+from spyglass.wire.queue import decode, encode_compact  # noqa: E402
 
 CHAINS = ("SPY", "QQQ", "IWM", "DIA", "XLF", "GLD")
 PER_CHAIN = 80

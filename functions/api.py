@@ -1,6 +1,6 @@
 """HTTP API: anomalies, chain analytics, signals, health. Reads only; keys required except health.
 
-Keys are the default; ``API_AUTH_LEVEL=anonymous`` (settings.api_auth_level) is for the app linked
+Keys are the default; ``API_AUTH_LEVEL=anonymous`` (auth.api_auth_level) is for the app linked
 behind the Static Web App, whose link is then the gate.
 
 Every filter is a fixed OData template with named parameters (see params.py);
@@ -22,13 +22,13 @@ from azure.core.exceptions import AzureError
 from functions import storage
 from functions.chainstate import STATE_ROW
 from functions.http import DATA_AUTH, error, json_response, route
-from functions.keys import day_partition, time_row
 from functions.params import (MAX_HISTORY_WINDOW, AnomalyQuery, ParamError, parse_date, parse_every, parse_limit,
                               parse_time, parse_underlying, signals_since, window)
 from functions.settings import settings
 from spyglass import __version__
 from spyglass.clock import NEW_YORK
 from spyglass.contract import iso_ms
+from spyglass.wire.tables import chain_partition, entity_anomaly, rows_since
 
 bp = func.Blueprint()
 log = logging.getLogger("spyglass.api")
@@ -80,7 +80,7 @@ def list_anomalies(req: func.HttpRequest) -> func.HttpResponse:
     flt, params = q.table_filter()
     pages = storage.table(settings().anomalies_table).query_entities(
         flt, parameters=params, results_per_page=q.limit).by_page(continuation_token=q.continuation)
-    items = [storage.entity_anomaly(e) for e in next(pages, [])]
+    items = [entity_anomaly(e) for e in next(pages, [])]
     return json_response({"items": items, "count": len(items), "continuation": q.next_token(pages.continuation_token)})
 
 
@@ -91,7 +91,7 @@ def get_anomaly(req: func.HttpRequest) -> func.HttpResponse:
         return error(400, "id must be 24 lowercase hex characters")
     found = storage.table(settings().anomalies_table).query_entities("id eq @id", parameters={"id": anomaly_id})
     for e in found:
-        return json_response(storage.entity_anomaly(e))
+        return json_response(entity_anomaly(e))
     return error(404, f"no anomaly {anomaly_id}")
 
 
@@ -120,7 +120,7 @@ def chain_at(req: func.HttpRequest) -> func.HttpResponse:
     except ParamError as exc:
         return error(400, str(exc))
     found = storage.newest_analytics(storage.table(settings().chainstate_table),
-                                     storage.chain_partition(underlying, expiry), at)
+                                     chain_partition(underlying, expiry), at)
     if found is None:
         return error(404, f"no {underlying} snapshot for expiry {expiry} at or before {at.isoformat()}")
     return json_response(found)
@@ -139,7 +139,7 @@ def chain_history(req: func.HttpRequest) -> func.HttpResponse:
     except ParamError as exc:
         return error(400, str(exc))
     every, series = storage.analytics_series(storage.table(settings().chainstate_table),
-                                             storage.chain_partition(underlying, expiry), since, until, every, points)
+                                             chain_partition(underlying, expiry), since, until, every, points)
     return json_response({"underlying": underlying, "expiry": expiry, "every": every, "items": series,
                           "count": len(series)})
 
@@ -158,9 +158,7 @@ def list_signals(req: func.HttpRequest) -> func.HttpResponse:
         limit = parse_limit(req.params.get("limit"))
     except ParamError as exc:
         return error(400, str(exc))
-    rows = storage.table(settings().signals_table).query_entities(
-        "PartitionKey ge @pk_lo and PartitionKey le @pk_hi and RowKey gt @rk",
-        parameters={"pk_lo": day_partition(underlying, since), "pk_hi": day_partition(underlying, max(since, now)),
-                    "rk": time_row(since)}, results_per_page=limit)
-    items = [storage.entity_anomaly(e) for e in islice(rows, limit)]
+    flt, params = rows_since(underlying, since, max(since, now))
+    rows = storage.table(settings().signals_table).query_entities(flt, parameters=params, results_per_page=limit)
+    items = [entity_anomaly(e) for e in islice(rows, limit)]
     return json_response({"items": items, "count": len(items), "since": iso_ms(since)})

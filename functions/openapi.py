@@ -18,9 +18,9 @@ import orjson
 
 from functions import params, tokens
 from functions.http import json_response, route
-from functions.storage import SERIES_FIELDS
 from spyglass import __version__
 from spyglass.contract import ANOMALY_TYPES, SEVERITIES
+from spyglass.wire.tables import SERIES_FIELDS
 
 bp = func.Blueprint()
 SCHEMAS = Path(__file__).resolve().parent.parent / "docs" / "schemas"

@@ -19,9 +19,8 @@ from datetime import date, datetime, timedelta
 from typing import Any, Mapping
 
 from functions import tokens
-from functions.keys import day_partition, time_row
-from functions.storage import FACET_COLUMN
 from spyglass.contract import _DATE_RE, _TS_RE, ANOMALY_TYPES, SEVERITIES, iso_ms, parse_iso
+from spyglass.wire.tables import FACET_COLUMN, day_partition, time_row
 
 MAX_LIMIT = 1000
 DEFAULT_LIMIT = 100

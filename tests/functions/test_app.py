@@ -11,9 +11,9 @@ import orjson
 import pytest
 from jsonschema import Draft202012Validator
 
-from functions.codec import encode_compact
 from functions.http import EVERY_METHOD
 from functions.openapi import document
+from spyglass.wire.queue import encode_compact
 from tests.functions.conftest import Out, get
 from tests.spyglass.chainkit import T0, ChainKit
 from tests.spyglass.detect.test_rules import shift

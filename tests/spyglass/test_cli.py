@@ -76,3 +76,38 @@ def test_report_prints_a_readable_summary(day, tmp_path):
     r = spyglass("report", str(out), "--analytics", str(side))
     text = r.stdout.decode()
     assert r.returncode == 0 and "ATM IV" in text and "mispricing" in text and "by edge beyond the spread" in text
+
+
+def _adapters(monkeypatch, tmp_path, *values):
+    from importlib.metadata import EntryPoint
+
+    import spyglass.cli
+
+    (tmp_path / "adapter_with_a_missing_dependency.py").write_text("import no_such_dependency_here\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    eps = [EntryPoint(name=f"cmd{i}", value=v, group=spyglass.cli.COMMANDS) for i, v in enumerate(values)]
+    monkeypatch.setattr(spyglass.cli, "entry_points", lambda group: eps if group == spyglass.cli.COMMANDS else [])
+    return spyglass.cli.register_adapters
+
+
+def test_the_adapters_register_their_own_commands_and_an_absent_one_is_skipped(monkeypatch, tmp_path):
+    import typer
+
+    register = _adapters(monkeypatch, tmp_path, "no_such_adapter_package.cli:register", "edge.collector.cli:register")
+    app = typer.Typer()
+    register(app)
+    assert [c.callback.__name__ for c in app.registered_commands] == ["collect"]
+
+
+def test_an_installed_adapter_missing_a_dependency_of_its_own_is_an_error(monkeypatch, tmp_path):
+    import typer
+
+    register = _adapters(monkeypatch, tmp_path, "adapter_with_a_missing_dependency:register")
+    with pytest.raises(ModuleNotFoundError, match="no_such_dependency_here"):
+        register(typer.Typer())
+
+
+def test_the_adapters_commands_run_as_their_own_modules():
+    for module, words in (("edge.collector", "--source"), ("functions.poison", "replay")):
+        run = subprocess.run([sys.executable, "-m", module, "--help"], capture_output=True, text=True, timeout=120)
+        assert run.returncode == 0 and words in run.stdout, run.stderr

@@ -20,8 +20,8 @@ import pytest
 from azure.storage.queue import QueueClient, TextBase64EncodePolicy
 
 from devstack.stack import REPO, LocalStack
-from functions.codec import encode_compact
 from functions.poison import Inspector
+from spyglass.wire.queue import encode_compact
 from tests.spyglass.chainkit import T0, ChainKit
 from tests.spyglass.detect.test_rules import shift
 

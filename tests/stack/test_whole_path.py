@@ -18,7 +18,7 @@ from azure.storage.queue import QueueClient, TextBase64EncodePolicy
 from devstack.azurite import Azurite
 from devstack.listen import subscribe
 from devstack.stack import LocalStack
-from functions.codec import encode_compact
+from spyglass.wire.queue import encode_compact
 from tests.spyglass.chainkit import T0, ChainKit
 from tests.spyglass.detect.test_rules import shift
 

@@ -2,7 +2,7 @@
 SignalR service (serverless protocol) and Azurite's signals table, with pysignalr as the client.
 
 Signals are stored in the signals table exactly as the ingest function stores them
-(``functions.storage.anomaly_entity``) and published live through the service's REST API.
+(``spyglass.wire.tables.anomaly_entity``) and published live through the service's REST API.
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ from edge.bot.feed import SignalFeed
 from edge.bot.ledger import Ledger
 from edge.bot.runner import _work
 from edge.bot.settings import BotSettings
-from functions.storage import anomaly_entity
 from spyglass.contract import Anomaly
+from spyglass.wire.tables import anomaly_entity
 from tests.edge.bot.signals import chain_level, facet, incident, mispricing
 
 pytestmark = pytest.mark.xdist_group("stack")
