@@ -105,7 +105,9 @@ def chain_latest(req: func.HttpRequest) -> func.HttpResponse:
     states = chains.query_entities("PartitionKey ge @lo and PartitionKey lt @hi and RowKey eq @row",
                                    parameters={"lo": f"{underlying}-", "hi": f"{underlying}-~", "row": STATE_ROW},
                                    select=["PartitionKey", "last_ts"])
-    newest = max(states, key=lambda e: e["last_ts"], default=None)
+    # a chain whose first snapshots are still parked has a state row and no last_ts yet
+    newest = max((e for e in states if isinstance(e.get("last_ts"), datetime)), key=lambda e: e["last_ts"],
+                 default=None)
     found = storage.newest_analytics(chains, newest["PartitionKey"]) if newest is not None else None
     return json_response(found) if found else error(404, f"no snapshot of {underlying} yet")
 
