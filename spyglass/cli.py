@@ -13,6 +13,7 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Annotated, Optional
 
+import orjson
 import typer
 from tqdm import tqdm
 
@@ -31,6 +32,9 @@ def score(
     source: Annotated[str, typer.Argument(help="snapshot JSON lines: a file, .gz, or - for stdin")],
     output: Annotated[str, typer.Option("-o", "--output", help="anomaly JSON lines (default stdout)")] = "-",
     analytics: Annotated[Optional[str], typer.Option("--analytics", help="chain analytics JSON lines")] = None,
+    outcomes: Annotated[Optional[str], typer.Option(
+        "--outcomes", help="markout JSON lines: each alert's trade at 5 s, 30 s, 2 min, 5 min and settled at the "
+                           "last spot")] = None,
     progress: Annotated[bool, typer.Option(help="progress bar on stderr")] = True,
 ) -> None:
     """Score snapshots in order, keeping each chain's state; bad lines are reported and skipped."""
@@ -41,7 +45,8 @@ def score(
     session = ScoringSession()
     bad = 0
     try:
-        with open_lines(source) as lines, open_sink(output) as out, open_sink(analytics) as side:
+        with (open_lines(source) as lines, open_sink(output) as out, open_sink(analytics) as side,
+              open_sink(outcomes) as marks):
             bar = tqdm(lines, unit=" snapshots", disable=not progress or None, file=sys.stderr, leave=False)
             for lineno, raw in enumerate(bar, start=1):
                 if not raw.strip():
@@ -57,6 +62,10 @@ def score(
                     out.write(a.to_json() + b"\n")
                 if side is not None and result.analytics is not None:
                     side.write(result.analytics.to_json() + b"\n")
+                if marks is not None:
+                    marks.writelines(orjson.dumps(m.to_dict()) + b"\n" for m in result.outcomes)
+            if marks is not None:
+                marks.writelines(orjson.dumps(m.to_dict()) + b"\n" for m in session.close_day())
     except OSError as exc:
         _err(f"cannot read {source}: {exc}")
         raise typer.Exit(2) from None
@@ -152,15 +161,22 @@ def evaluate(
 def report(
     anomalies: Annotated[Path, typer.Argument(help="anomaly JSON lines from `spyglass score`")],
     analytics: Annotated[Optional[Path], typer.Option("--analytics", help="chain analytics JSON lines")] = None,
+    outcomes: Annotated[Optional[Path], typer.Option("--outcomes", help="markout JSON lines from `spyglass score`")]
+    = None,
     every: Annotated[float, typer.Option(help="minutes between analytics rows")] = 30.0,
 ) -> None:
-    """Print a readable summary of a scored day."""
+    """Print a readable summary of a scored day, and the alert types graded by their markouts."""
     from spyglass.jsonl import read_records
+    from spyglass.outcome import Markout, grade
+    from spyglass.outcome.grading import table
     from spyglass.report import analytics_table, anomaly_summary
 
     if analytics is not None:
         print("\n".join(analytics_table(read_records(analytics), every)), end="\n\n")
     print("\n".join(anomaly_summary(list(read_records(anomalies)))))
+    if outcomes is not None:
+        print("\nAlerts graded by the market (dollars per contract after fees; mid unless exit):")
+        print(table(grade(Markout.from_dict(d) for d in read_records(outcomes))))
 
 
 @app.command()

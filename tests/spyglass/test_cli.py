@@ -111,3 +111,19 @@ def test_the_adapters_commands_run_as_their_own_modules():
     for module, words in (("edge.collector", "--source"), ("functions.poison", "replay")):
         run = subprocess.run([sys.executable, "-m", module, "--help"], capture_output=True, text=True, timeout=120)
         assert run.returncode == 0 and words in run.stdout, run.stderr
+
+
+def test_score_writes_the_markouts_and_report_grades_them(day, tmp_path):
+    out, marks = tmp_path / "a.jsonl", tmp_path / "m.jsonl"
+    r = spyglass("score", str(day), "-o", str(out), "--outcomes", str(marks), "--no-progress")
+    assert r.returncode == 0, r.stderr.decode()
+    (alert,) = [json.loads(x) for x in out.read_text().splitlines() if json.loads(x)["type"] == "mispricing"]
+    got = {(m["anomaly_id"], m["horizon"]): m for m in map(json.loads, marks.read_text().splitlines())}
+    assert got[(alert["id"], "5s")]["status"] == "ok"  # 5 s after second 8: second 13 of 16
+    assert got[(alert["id"], "30s")]["reason"] == "the session ended before this horizon"
+    assert got[(alert["id"], "settle")]["mid"] is not None  # at the last spot the stream knows
+    text = spyglass("report", str(out), "--outcomes", str(marks)).stdout.decode()
+    graded = text.split("graded by the market")[1]
+    assert [line.split()[:4] for line in graded.splitlines() if line.startswith("mispricing")] == [
+        ["mispricing", "all", "5s", "1"], ["mispricing", "all", "30s", "0"], ["mispricing", "all", "2m", "0"],
+        ["mispricing", "all", "5m", "0"], ["mispricing", "all", "settle", "1"]]
