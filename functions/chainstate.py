@@ -4,7 +4,7 @@ Everything about a chain lives in one partition of table ``chainstate`` (``SPY-2
 
 - ``state``: ``last_ts``, the ordering cursor (``order_session``, ``order_seq``), counters
   (``late``, ``missing``), the gzip JSON of ``spyglass.detect.state.ChainState`` and an
-  **outbox**: the anomalies of the snapshot that produced this state;
+  **outbox**: the anomalies of the snapshot that produced this state, and the outcomes it completed;
 - the history rows (one per stored snapshot, newest first: ``spyglass/wire/tables.py``);
 - ``park-...`` rows: the chain's buffer of snapshots waiting for their turn
   (``functions/ordering.py``), each holding its message text.
@@ -95,7 +95,7 @@ def commit(table: TableClient, stored: StoredState, state: ChainState, cursor: C
     Returns the state's new ETag; raises ``StateConflict`` if another writer got there first.
     """
     pk = chain_partition(state.underlying, state.expiry)
-    pending = bool(outbox.get("anomalies"))
+    pending = bool(outbox.get("anomalies") or outbox.get("outcomes"))
     entity = {"PartitionKey": pk, "RowKey": STATE_ROW, "last_ts": state.last_ts, "last_seq": _text(state.last_seq),
               "order_session": cursor.session or "", "order_seq": _text(cursor.seq),
               "pending": pending, **(counts if counts is not None else stored.counts)}

@@ -156,7 +156,7 @@ class Drain:
         """A previous writer committed but may not have written its outputs: write them first."""
         if stored.outbox is None:
             return stored
-        self.out.messages += write_outputs(stored.outbox["anomalies"])
+        self.out.messages += write_outputs(stored.outbox["anomalies"], stored.outbox.get("outcomes", []))
         flushed = replace(stored, outbox=None, etag=chainstate.mark_flushed(self.table, stored.state, stored.etag))
         _states.remember(self.u, self.expiry, flushed)
         return flushed if flushed.etag else self.flush(_states.current(self.table, self.u, self.expiry, True))
@@ -199,7 +199,8 @@ class Drain:
         cursor = Cursor(snapshot.session, snapshot.seq, result.state.last_ts)
         history = (analytics_entity(analytics, snapshot.session, enqueued=step.item.enqueued)
                    if analytics is not None else None)
-        stored = self.commit(stored, result.state, cursor, anomalies, counts, history, step.item.key)
+        stored = self.commit(stored, result.state, cursor, anomalies, counts, history, step.item.key,
+                             [m.to_dict() for m in result.outcomes])
         if analytics is not None:
             self.out.messages.append(realtime.message(realtime.CHAIN, analytics))
             self.out.lag_s = (settings().now() - snapshot.ts).total_seconds()
@@ -222,12 +223,12 @@ class Drain:
 
     def commit(self, stored: StoredState, state: ChainState, cursor: Cursor, anomalies: list[dict],
                counts: dict[str, int] | None = None, history: dict | None = None,
-               unpark: str | None = None) -> StoredState:
-        outbox = {"anomalies": anomalies}
+               unpark: str | None = None, outcomes: list[dict] | None = None) -> StoredState:
+        outbox = {"anomalies": anomalies, "outcomes": outcomes or []}
         etag = chainstate.commit(self.table, stored, state, cursor, outbox, counts, history, unpark)
         now = StoredState(state, etag, None, cursor, counts if counts is not None else stored.counts)
-        if anomalies:
-            self.out.messages += write_outputs(anomalies)
+        if anomalies or outcomes:
+            self.out.messages += write_outputs(anomalies, outcomes or [])
             now = replace(now, etag=chainstate.mark_flushed(self.table, state, etag))
         _states.remember(self.u, self.expiry, now)
         return now if now.etag else _states.current(self.table, self.u, self.expiry, True)

@@ -65,7 +65,8 @@ def document() -> dict[str, Any]:
     for key in ("$schema", "$id"):  # $id would re-base every $ref below it
         anomaly.pop(key, None)
     defs = anomaly.pop("$defs", {})
-    anomaly = orjson.loads(orjson.dumps(anomaly).replace(b'"#/$defs/', b'"#/components/schemas/'))
+    anomaly, defs = (orjson.loads(orjson.dumps(x).replace(b'"#/$defs/', b'"#/components/schemas/'))
+                     for x in (anomaly, defs))
     snapshot = orjson.loads((SCHEMAS / "chain-snapshot-1.schema.json").read_bytes())
     timestamp = {**snapshot["$defs"]["timestamp"], "examples": ["2026-11-24T15:30:00Z"]}
     day = {k: v for k, v in anomaly["properties"]["expiry"].items() if k != "description"}

@@ -12,7 +12,8 @@ from spyglass.contract import Anomaly, iso_ms
 from spyglass.detect.finding import Finding
 from spyglass.detect.scorer import Scorer
 from spyglass.wire import realtime
-from spyglass.wire.tables import anomaly_entity
+from spyglass.outcome import Markout
+from spyglass.wire.tables import anomaly_entity, outcome_entity
 
 SIGNAL_TYPES = ("mispricing", "parity", "arbitrage")
 _scorer: Scorer | None = None
@@ -47,10 +48,15 @@ def delivery_anomaly(underlying: str, expiry: str, ts: datetime, f: Finding) -> 
                    data_quality={"grade": "poor", "two_sided_share": 0.0, "notes": [f.summary]})
 
 
-def write_outputs(outbox: list[dict]) -> list[dict]:
-    """Upsert anomalies and signals (idempotent); return the SignalR messages to publish."""
+def write_outputs(outbox: list[dict], outcomes: list[dict] = ()) -> list[dict]:
+    """Upsert anomalies and signals, merge outcomes into their alerts' rows (all idempotent); return the SignalR
+    messages to publish."""
     cfg = settings()
     messages: list[dict] = []
+    if outcomes:
+        marks = [Markout.from_dict(m) for m in outcomes]
+        storage.merge_all(storage.table(cfg.anomalies_table), [outcome_entity(m) for m in marks])
+        messages += [realtime.message(realtime.OUTCOME, m) for m in outcomes]
     anomalies = [Anomaly.from_dict(a) for a in outbox]
     if anomalies:
         storage.upsert_all(storage.table(cfg.anomalies_table), [anomaly_entity(a) for a in anomalies])

@@ -130,6 +130,15 @@ def upsert_all(client: TableClient, entities: list[dict[str, Any]]) -> None:
             client.submit_transaction([("upsert", e) for e in rows[i:i + 100]])
 
 
+def merge_all(client: TableClient, entities: list[dict[str, Any]]) -> None:
+    """Merge columns into rows (created if absent); columns for one row are sent together, since a transaction
+    may touch an entity once."""
+    rows: dict[tuple[str, str], dict[str, Any]] = {}
+    for e in entities:
+        rows.setdefault((e["PartitionKey"], e["RowKey"]), {}).update(e)
+    upsert_all(client, list(rows.values()))  # a transaction's upsert merges (UpdateMode.MERGE)
+
+
 def fetch_blob(container: str, name: str, limit: int) -> bytes:
     """The blob, or its first ``limit + 1`` bytes when it is larger (the caller refuses it): never more."""
     try:

@@ -32,6 +32,8 @@ class Markout:
     """One horizon of one alert: ``status`` "ok" with the two markouts, or "missing" with the reason."""
 
     anomaly_id: str
+    underlying: str
+    alert_ts: str  # the alert's time (ISO): with its id, where its row is
     type: str  # the alert's (primary) type and severity, for grading
     severity: str
     horizon: str
@@ -44,6 +46,11 @@ class Markout:
 
     def to_dict(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in self.__slots__ if getattr(self, k) is not None}
+
+    def public(self) -> dict[str, Any]:
+        """This horizon as anomaly/1's ``outcome[horizon]``: what happened, not whose it is."""
+        return {k: getattr(self, k) for k in ("status", "ts", "mid", "exit", "reverted_s", "reason")
+                if getattr(self, k) is not None}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Markout:

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from spyglass.contract import Anomaly, Chain
+from spyglass.contract import Anomaly, Chain, iso_ms
 from spyglass.outcome.markout import HORIZONS, SETTLEMENT, Markout, Quote, at_settlement, to_quotes
 from spyglass.outcome.trade import Leg, legs_of
 
@@ -31,6 +31,8 @@ def tolerance(horizon_s: float) -> float:
 @dataclass(frozen=True, slots=True)
 class Tracked:
     anomaly_id: str
+    underlying: str
+    alert_ts: str  # ISO, as on the alert
     type: str
     severity: str
     ts: float  # the alert's snapshot time, epoch seconds
@@ -40,17 +42,19 @@ class Tracked:
     reverted_s: float | None = None
 
     def markout(self, horizon: str, status: str, **values: Any) -> Markout:
-        return Markout(self.anomaly_id, self.type, self.severity, horizon, status, **values)
+        return Markout(self.anomaly_id, self.underlying, self.alert_ts, self.type, self.severity, horizon, status,
+                       **values)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"anomaly_id": self.anomaly_id, "type": self.type, "severity": self.severity, "ts": self.ts,
+        return {"anomaly_id": self.anomaly_id, "underlying": self.underlying, "alert_ts": self.alert_ts,
+                "type": self.type, "severity": self.severity, "ts": self.ts,
                 "legs": [leg.to_dict() for leg in self.legs], "fault": list(self.fault) if self.fault else None,
                 "done": list(self.done), "reverted_s": self.reverted_s}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Tracked:
         fault = d.get("fault")
-        return cls(d["anomaly_id"], d["type"], d["severity"], float(d["ts"]),
+        return cls(d["anomaly_id"], d["underlying"], d["alert_ts"], d["type"], d["severity"], float(d["ts"]),
                    tuple(Leg.from_dict(x) for x in d["legs"]),
                    (str(fault[0]), float(fault[1]), float(fault[2])) if fault else None,
                    tuple(d.get("done") or ()), d.get("reverted_s"))
@@ -64,7 +68,7 @@ def track(anomalies: Iterable[Anomaly]) -> list[Tracked]:
         if not legs or a.evidence.get("state") != "new":
             continue
         own = next((leg for leg in legs if leg.right == a.right and leg.strike == a.strike), None)
-        out.append(Tracked(a.id, a.type, a.severity, a.ts.timestamp(), legs,
+        out.append(Tracked(a.id, a.underlying, iso_ms(a.ts), a.type, a.severity, a.ts.timestamp(), legs,
                            (own.right, float(own.strike), own.qty) if own else None))
     return out
 

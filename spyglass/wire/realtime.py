@@ -1,7 +1,9 @@
 """What the app pushes over SignalR: the hub, its targets, and one message per target.
 
 The dashboard and the bot subscribe to hub ``spyglass``; every message carries one argument:
-``anomaly`` and ``signal`` an anomaly/1 document, ``chain`` a snapshot's chain analytics.
+``anomaly`` and ``signal`` an anomaly/1 document, ``chain`` a snapshot's chain analytics, ``outcome``
+one horizon of an alert's outcome (``{"anomaly_id", "underlying", "alert_ts", "type", "severity",
+"horizon", "status", ...}``: spyglass.outcome.Markout).
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ HUB = "spyglass"
 ANOMALY = "anomaly"  # every stored anomaly or incident
 CHAIN = "chain"  # each applied snapshot's chain analytics
 SIGNAL = "signal"  # an actionable anomaly, for the bot
-TARGETS = (ANOMALY, CHAIN, SIGNAL)
+OUTCOME = "outcome"  # a horizon of an alert's markout, as it passes
+TARGETS = (ANOMALY, CHAIN, SIGNAL, OUTCOME)
 
 
 def message(target: str, payload: dict[str, Any]) -> dict[str, Any]:

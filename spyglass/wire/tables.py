@@ -139,7 +139,24 @@ def entity_anomaly(e: dict[str, Any]) -> dict[str, Any]:
         "edge": e.get("edge"),
         **{f: orjson.loads(e[f]) if e.get(f) else {} for f in _JSON_FIELDS},
         **({"facets": orjson.loads(e["facets"])} if e.get("facets") else {}),
+        **({"outcome": outcome} if (outcome := _outcome(e)) else {}),
     }
+
+
+# An alert's outcome: one JSON column per horizon, merged into its row as each horizon passes (a merge of the
+# same column is idempotent, and no horizon's write has to read the others')
+OUTCOME_COLUMN = {h: f"outcome_{h}" for h in ("5s", "30s", "2m", "5m", "settle")}
+
+
+def outcome_entity(m: Any) -> dict[str, Any]:
+    """The columns one markout (spyglass.outcome.Markout) merges into its alert's row."""
+    ts = parse_iso(m.alert_ts)
+    return {"PartitionKey": day_partition(m.underlying, ts), "RowKey": time_row(ts, m.anomaly_id),
+            OUTCOME_COLUMN[m.horizon]: orjson.dumps(m.public()).decode()}
+
+
+def _outcome(e: dict[str, Any]) -> dict[str, Any]:
+    return {h: orjson.loads(e[col]) for h, col in OUTCOME_COLUMN.items() if e.get(col)}
 
 
 def analytics_entity(analytics: dict[str, Any], session: str | None = None, late: str | None = None,

@@ -103,13 +103,18 @@ def test_the_api_returns_what_was_published_and_openapi_describes_it(app, publis
     r = app["list_anomalies"](get("anomalies", **WINDOW))
     body = orjson.loads(r.get_body())
     openapi_schema("/anomalies").validate(body)
-    assert {a["id"]: a for a in body["items"]} == {a["id"]: a for a in published}  # facets survive the table
+    # facets survive the table; outcomes are added to the rows as their horizons pass (tests/functions/test_outcomes.py)
+    assert {a["id"]: _published(a) for a in body["items"]} == {a["id"]: a for a in published}
     for a in (_incident(published), next(a for a in published if a["strike"] is None)):
         one = app["get_anomaly"](func.HttpRequest("GET", f"http://l/api/anomalies/{a['id']}", body=b"",
                                                   route_params={"id": a["id"]}))
         got = orjson.loads(one.get_body())
         openapi_schema("/anomalies/{id}").validate(got)
-        assert got == a
+        assert _published(got) == a
+
+
+def _published(a: dict) -> dict:
+    return {k: v for k, v in a.items() if k != "outcome"}
 
 
 def test_openapi_describes_facets_as_the_contract_does_and_says_how_the_type_filter_treats_them(published):

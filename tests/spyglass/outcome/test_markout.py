@@ -63,7 +63,7 @@ def _lines(bids, asks, fair=None, usable=None):
 
 
 def rich_call(ts: float = 0.0) -> Tracked:
-    return Tracked("a1", "mispricing", "high", ts, (Leg("C", 600.0, -1.0, 2.00),), ("C", 600.0, -1.0))
+    return Tracked("a1", "SPY", "2026-11-24T17:00:00.000Z", "mispricing", "high", ts, (Leg("C", 600.0, -1.0, 2.00),), ("C", 600.0, -1.0))
 
 
 def test_each_horizon_is_read_once_from_the_first_snapshot_at_or_after_it():
