@@ -22,19 +22,21 @@ from azure.core.exceptions import AzureError
 from functions import storage
 from functions.chainstate import STATE_ROW
 from functions.http import DATA_AUTH, error, json_response, route
-from functions.params import (MAX_HISTORY_WINDOW, AnomalyQuery, ParamError, parse_date, parse_every, parse_limit,
-                              parse_time, parse_underlying, signals_since, window)
+from functions.params import (MAX_HISTORY_WINDOW, AnomalyQuery, OutcomeQuery, ParamError, parse_date, parse_every,
+                              parse_limit, parse_time, parse_underlying, signals_since, window)
 from functions.settings import settings
 from spyglass import __version__
 from spyglass.clock import NEW_YORK
 from spyglass.contract import iso_ms
-from spyglass.wire.tables import chain_partition, entity_anomaly, rows_since
+from spyglass.outcome import grade
+from spyglass.wire.tables import OUTCOME_SELECT, chain_partition, entity_anomaly, entity_markouts, rows_since
 
 bp = func.Blueprint()
 log = logging.getLogger("spyglass.api")
 _ID = re.compile(r"^[0-9a-f]{24}$")
 _CHAIN = re.compile(r"([A-Z][A-Z0-9.]{0,9})-(\d{4})(\d\d)(\d\d)")  # a chain state's PartitionKey
 MAX_CHAINS = 1000  # chain states read by /chains: far more than underlyings x expiries kept
+MAX_GRADED = 100_000  # alerts read by outcomes/summary: the answer says when it stopped there
 
 
 def _now() -> datetime:
@@ -82,6 +84,25 @@ def list_anomalies(req: func.HttpRequest) -> func.HttpResponse:
         flt, parameters=params, results_per_page=q.limit).by_page(continuation_token=q.continuation)
     items = [entity_anomaly(e) for e in next(pages, [])]
     return json_response({"items": items, "count": len(items), "continuation": q.next_token(pages.continuation_token)})
+
+
+@route(bp, "outcomes/summary", "GET", auth_level=DATA_AUTH)
+def outcomes_summary(req: func.HttpRequest) -> func.HttpResponse:
+    """The alert types graded by their markouts in a window: per type, severity (and all) and horizon."""
+    try:
+        q = OutcomeQuery.from_params(dict(req.params), settings().default_underlying, _now())
+    except ParamError as exc:
+        return error(400, str(exc))
+    flt, params = q.table_filter()
+    rows = storage.table(settings().anomalies_table).query_entities(flt, parameters=params, select=OUTCOME_SELECT)
+    marks, read = [], 0
+    for e in islice(rows, MAX_GRADED):
+        read += 1
+        if q.type is None or e.get("type") == q.type:
+            marks += entity_markouts(e)
+    items = [g.to_dict() for g in grade(marks, by_severity=True)]
+    return json_response({"underlying": q.underlying, "since": iso_ms(q.since), "until": iso_ms(q.until),
+                          "items": items, "count": len(items), "alerts_read": read, "truncated": read == MAX_GRADED})
 
 
 @route(bp, "anomalies/{id}", "GET", auth_level=DATA_AUTH)

@@ -26,6 +26,7 @@ import orjson
 
 from spyglass.clock import NEW_YORK
 from spyglass.contract import ANOMALY_TYPES, Anomaly, iso_ms, parse_iso
+from spyglass.outcome.markout import Markout
 
 _MAX_MS = 10**13 - 1
 _JSON_FIELDS = ("evidence", "data_quality")
@@ -148,11 +149,21 @@ def entity_anomaly(e: dict[str, Any]) -> dict[str, Any]:
 OUTCOME_COLUMN = {h: f"outcome_{h}" for h in ("5s", "30s", "2m", "5m", "settle")}
 
 
-def outcome_entity(m: Any) -> dict[str, Any]:
-    """The columns one markout (spyglass.outcome.Markout) merges into its alert's row."""
+def outcome_entity(m: Markout) -> dict[str, Any]:
+    """The columns one markout merges into its alert's row."""
     ts = parse_iso(m.alert_ts)
     return {"PartitionKey": day_partition(m.underlying, ts), "RowKey": time_row(ts, m.anomaly_id),
             OUTCOME_COLUMN[m.horizon]: orjson.dumps(m.public()).decode()}
+
+
+OUTCOME_SELECT = ["id", "underlying", "ts", "type", "severity", *OUTCOME_COLUMN.values()]
+
+
+def entity_markouts(e: dict[str, Any]) -> list[Markout]:
+    """The markouts stored on an alert's row (selected with ``OUTCOME_SELECT``), to grade them."""
+    ts = e["ts"]
+    at = iso_ms(ts) if isinstance(ts, datetime) else ts
+    return [Markout(e["id"], e["underlying"], at, e["type"], e["severity"], h, **v) for h, v in _outcome(e).items()]
 
 
 def _outcome(e: dict[str, Any]) -> dict[str, Any]:

@@ -9,7 +9,7 @@ import pytest
 
 from functions import storage
 from functions.settings import settings
-from tests.functions.conftest import Out
+from tests.functions.conftest import Out, get
 from tests.functions.test_app import openapi_schema, queue_message
 from tests.spyglass.chainkit import ChainKit, T0
 from tests.spyglass.test_contract import ANOMALY_VALIDATOR
@@ -81,3 +81,33 @@ def test_a_redelivery_changes_no_outcome(app, fed):
     assert [m for m in again if m["target"] == "outcome"] == []
     after = list(table.query_entities("id eq @id", parameters={"id": a["id"]}))
     assert [dict(e) for e in after] == [dict(e) for e in before]
+
+
+WINDOW = {"since": "2026-11-24T00:00:00Z", "until": "2026-11-24T23:00:00Z", "underlying": UNDERLYING}
+
+
+def test_the_summary_grades_the_alert_types_by_horizon(app, fed):
+    _, messages = fed
+    marks = {m["arguments"][0]["horizon"]: m["arguments"][0] for m in messages if m["target"] == "outcome"}
+    r = app["outcomes_summary"](get("outcomes/summary", **WINDOW))
+    body = orjson.loads(r.get_body())
+    openapi_schema("/outcomes/summary").validate(body)
+    graded = {(g["type"], g["severity"], g["horizon"]): g for g in body["items"]}
+    severity = alert(messages)["severity"]
+    for horizon in ("5s", "30s"):
+        for key in (("mispricing", "all", horizon), ("mispricing", severity, horizon)):
+            g = graded[key]
+            assert (g["n"], g["missing"], g["share_positive"]) == (1, 0, 1.0)
+            assert g["mean"] == g["median"] == marks[horizon]["mid"] and g["ci_low"] is None  # one alert: no interval
+    assert body["truncated"] is False and body["alerts_read"] >= 1
+    only = orjson.loads(app["outcomes_summary"](get("outcomes/summary", **WINDOW, type="parity")).get_body())
+    assert only["items"] == []
+
+
+@pytest.mark.parametrize(("params", "message"), [
+    ({"since": "2026-01-01T00:00:00Z", "until": "2026-11-24T00:00:00Z"}, "at most 31 days apart"),
+    ({"type": "rich"}, "type"), ({"limit": "5"}, "unknown parameter"), ({"until": "noon"}, "until"),
+])
+def test_the_summary_validates_its_parameters(app, params, message):
+    r = app["outcomes_summary"](get("outcomes/summary", **params))
+    assert r.status_code == 400 and message in orjson.loads(r.get_body())["error"]["message"]
