@@ -197,6 +197,28 @@ def test_an_incident_is_one_row_with_its_facet_chips_and_evidence_in_both_langua
     assert page.problems == []
 
 
+def test_the_markets_grade_is_on_the_alert_row_and_in_the_panel_in_both_languages(page, fed):
+    """The C 602 incident (second 10) was marked out 5 s later (second 15): its row shows the markout and the
+    panel grades mispricing alerts; both follow the language."""
+    loaded(page)
+    chip = page.locator("#feed-list li[data-right='C'][data-strike='602'] .markout[data-horizon='5s']")
+    chip.wait_for(timeout=20_000)
+    assert re.fullmatch(r"5 s -?\$\d+\.\d\d", chip.text_content()), chip.text_content()
+    mid = float(chip.get_attribute("data-mid"))
+    row = page.locator("#grades-table tr[data-type='mispricing']")
+    assert row.locator("th").text_content() == "Mispricing" and row.locator("td").first.text_content() == "1"
+    cell = row.locator("td[data-horizon='5s']")
+    assert float(cell.get_attribute("data-mean")) == mid and cell.text_content().endswith(" · 100%" if mid > 0 else " · 0%")
+    assert row.locator("td[data-horizon='5m']").text_content() == "–"  # not yet: never guessed
+    assert page.locator("#grades-title").text_content() == "Graded by the market"
+    page.click("#lang")
+    assert page.locator("#grades-title").text_content() == "Calificadas por el mercado"
+    assert page.locator("#grades-table thead th").all_text_contents() == [
+        "Tipo de alerta", "Calificadas", "5 s", "30 s", "2 min", "5 min", "cierre"]
+    assert page.locator("#grades-table tr[data-type='mispricing'] th").text_content() == "Precio erróneo"
+    assert page.problems == []
+
+
 def test_language_toggle_covers_the_page_and_is_remembered(page, fed, stack):
     loaded(page)
     page.locator("#feed-list li").first.wait_for(timeout=20_000)
