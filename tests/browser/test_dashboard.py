@@ -197,9 +197,10 @@ def test_an_incident_is_one_row_with_its_facet_chips_and_evidence_in_both_langua
     assert page.problems == []
 
 
-def test_the_markets_grade_is_on_the_alert_row_and_in_the_panel_in_both_languages(page, fed):
+def test_the_markets_grade_is_on_the_alert_row_and_in_the_panel_in_both_languages(page, fed, stack):
     """The C 602 incident (second 10) was marked out 5 s later (second 15): its row shows the markout and the
-    panel grades mispricing alerts; both follow the language."""
+    panel grades mispricing alerts; a horizon announced later over SignalR joins them; both follow the
+    language."""
     loaded(page)
     chip = page.locator("#feed-list li[data-right='C'][data-strike='602'] .markout[data-horizon='5s']")
     chip.wait_for(timeout=20_000)
@@ -210,6 +211,15 @@ def test_the_markets_grade_is_on_the_alert_row_and_in_the_panel_in_both_language
     cell = row.locator("td[data-horizon='5s']")
     assert float(cell.get_attribute("data-mean")) == mid and cell.text_content().endswith(" · 100%" if mid > 0 else " · 0%")
     assert row.locator("td[data-horizon='5m']").text_content() == "–"  # not yet: never guessed
+    alert_id = page.locator("#feed-list li[data-right='C'][data-strike='602']").get_attribute("data-id")
+    send(stack.signalr_connection, "spyglass", "outcome", [{  # the 5-minute horizon passes, live
+        "anomaly_id": alert_id, "underlying": "SPY", "alert_ts": "2026-11-24T17:00:10.000Z", "type": "mispricing",
+        "severity": "high", "horizon": "5m", "status": "ok", "ts": "2026-11-24T17:05:10.000Z", "mid": -3.25,
+        "exit": -5.5}])
+    live = page.locator("#feed-list li[data-right='C'][data-strike='602'] .markout[data-horizon='5m']")
+    live.wait_for(timeout=20_000)
+    assert live.text_content() == "5 min -$3.25" and "neg" in live.get_attribute("class")
+    assert row.locator("td[data-horizon='5m']").text_content() == "-$3.25 · 0%"
     assert page.locator("#grades-title").text_content() == "Graded by the market"
     page.click("#lang")
     assert page.locator("#grades-title").text_content() == "Calificadas por el mercado"
