@@ -15,11 +15,12 @@ from datetime import datetime, timedelta, timezone
 
 import schemathesis
 
-from functions.params import (DEFAULT_WINDOW, MAX_ANOMALY_WINDOW, MAX_HISTORY_WINDOW, ParamConflict, ParamError,
-                              parse_float, parse_time, window)
+from functions.params import (DEFAULT_WINDOW, MAX_ANOMALY_WINDOW, MAX_HISTORY_WINDOW, MAX_OUTCOME_WINDOW,
+                              ParamConflict, ParamError, parse_float, parse_time, window)
 
 WINDOWS = {"/anomalies": (DEFAULT_WINDOW, MAX_ANOMALY_WINDOW), "/chain/history": (timedelta(hours=7),
-                                                                                  MAX_HISTORY_WINDOW)}
+                                                                                  MAX_HISTORY_WINDOW),
+           "/outcomes/summary": (DEFAULT_WINDOW, MAX_OUTCOME_WINDOW)}
 
 
 def conflicts(path: str, query: dict) -> bool:

@@ -17,6 +17,7 @@ from azure.storage.queue import QueueClient, TextBase64EncodePolicy
 
 from devstack.azurite import Azurite
 from devstack.listen import subscribe
+from devstack.signalr import send
 from devstack.stack import LocalStack
 from spyglass.wire.queue import encode_compact
 from tests.spyglass.chainkit import T0, ChainKit
@@ -163,8 +164,12 @@ def test_outcomes_reach_the_table_the_api_and_signalr_and_redelivery_changes_non
     received: list[dict] = []
 
     async def listen_then_feed():
+        listening = asyncio.Event()
+
         async def collect():
             async for target, args in subscribe(stack.api, stack.function_key):
+                if target == "chain" and args[0].get("underlying") == "PROBE":
+                    listening.set()
                 if target == "outcome" and args[0]["underlying"] == "DIA":
                     received.append(args[0])
                 if len(received) >= len(expected):
@@ -172,11 +177,18 @@ def test_outcomes_reach_the_table_the_api_and_signalr_and_redelivery_changes_non
                     return
 
         task = asyncio.create_task(collect())
-        await asyncio.sleep(1.0)
         q = queue(stack)
         msgs = [encode_compact(orjson.dumps(d)) for d in docs]
         order = list(range(len(msgs)))
         order[20], order[21] = order[21], order[20]
+        deadline = time.monotonic() + 60
+        while not listening.is_set():  # connected before anything it must not miss is sent: it hears a probe
+            assert time.monotonic() < deadline, "the SignalR subscriber never connected"
+            send(stack.signalr_connection, "spyglass", "chain", [{"underlying": "PROBE"}])
+            try:
+                await asyncio.wait_for(listening.wait(), 2.0)
+            except asyncio.TimeoutError:
+                pass
         for i in order[:12] + [4, 9, 9] + order[12:]:
             q.send_message(msgs[i])
         await asyncio.wait_for(task, 90)
