@@ -37,7 +37,7 @@ class LocalEdge:
         for old in self.work_dir.glob("spool.db*"):  # a previous demo's snapshots must not be re-sent
             old.unlink()
         gateway = self._spawn("gateway", [
-            "-m", "edge.gateway_fake", "--port", str(self.gateway_port), "--clock-start", self.clock_start,
+            "-m", "devstack.ibgateway", "--port", str(self.gateway_port), "--clock-start", self.clock_start,
             "--seed", str(self.seed), "--inject", "--rate-per-hour", str(self.rate_per_hour)])
         self._wait_for(gateway, "gateway", "listening on", timeout)
         self._spawn("collector", [

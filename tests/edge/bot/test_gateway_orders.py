@@ -19,8 +19,8 @@ from edge.bot.gate import GateSettings
 from edge.bot.ledger import Ledger
 from edge.bot.rules import Leg, Plan
 from edge.bot.settings import BotSettings, RiskLimits
-from edge.gateway_fake import FakeGateway, SimMarket
-from edge.gateway_fake import orders as fake_orders
+from devstack.ibgateway import FakeGateway, SimMarket
+from devstack.ibgateway import orders as fake_orders
 from spyglass.contract import Anomaly
 from tests.edge.bot.signals import NOW, TODAY, mispricing
 

@@ -150,8 +150,8 @@ def test_paper_bot_end_to_end_signalr_to_fake_gateway(stack, tmp_path):
 
     from devstack.stack import free_port
     from edge.bot.runner import run
-    from edge.gateway_fake import FakeGateway, SimMarket
-    from edge.gateway_fake import orders as fake_orders
+    from devstack.ibgateway import FakeGateway, SimMarket
+    from devstack.ibgateway import orders as fake_orders
 
     start = datetime(2026, 11, 23, 15, 0, tzinfo=timezone.utc)
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from edge.gateway_fake.market import UNDERLYING_CON_ID, Quote, SimMarket
-from edge.gateway_fake.wire import encode
+from devstack.ibgateway.market import UNDERLYING_CON_ID, Quote, SimMarket
+from devstack.ibgateway.wire import encode
 
 if TYPE_CHECKING:
-    from edge.gateway_fake.server import Connection
+    from devstack.ibgateway.server import Connection
 
 # tick ids: bid, ask, last, bidSize, askSize, lastSize, volume, model greeks
 LIVE = (1, 2, 4, 0, 3, 5, 8, 13)

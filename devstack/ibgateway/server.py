@@ -10,7 +10,7 @@ simulator, with the errors a collector must survive (101, 200, 354, 10167, 10197
 Extending it: the dispatch table maps a client message id to a handler
 ``handler(conn, fields)`` (``fields[0]`` is the id; return None or an awaitable).
 ``FakeGateway.register_default(msg_id, handler)`` adds one for every gateway created later
-(e.g. ``edge/gateway_fake/orders.py`` registers placeOrder at import), ``gateway.register(...)``
+(e.g. ``devstack/ibgateway/orders.py`` registers placeOrder at import), ``gateway.register(...)``
 for one instance. A handler answers with ``conn.send(*fields)`` (one framed message) and can
 reach the gateway (``conn.gateway``: ``market``, ``account``, ``next_order_id``) and the
 connection's state (``conn.client_id``, ``conn.subscriptions``).
@@ -27,12 +27,12 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta, timezone
 
-from edge.gateway_fake import handlers, wire
-from edge.gateway_fake.market import SimMarket
-from edge.gateway_fake.streaming import Subscription, push
+from devstack.ibgateway import handlers, wire
+from devstack.ibgateway.market import SimMarket
+from devstack.ibgateway.streaming import Subscription, push
 from spyglass.clock import NEW_YORK as _NY
 
-log = logging.getLogger("edge.gateway_fake")
+log = logging.getLogger("devstack.ibgateway")
 
 SERVER_VERSION = 178  # ib_async's MaxClientVersion; above 200 the wire turns protobuf
 MAX_MESSAGES_PER_SECOND = 50  # TWS's client message rate; beyond it error 100

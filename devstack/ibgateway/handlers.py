@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from edge.gateway_fake.market import UNDERLYING_CON_ID, Listing
-from edge.gateway_fake.streaming import Subscription, quote_for, tick_frames
+from devstack.ibgateway.market import UNDERLYING_CON_ID, Listing
+from devstack.ibgateway.streaming import Subscription, quote_for, tick_frames
 
 if TYPE_CHECKING:
-    from edge.gateway_fake.server import Connection, Handler
+    from devstack.ibgateway.server import Connection, Handler
 
 MESSAGES = {
     100: "Max rate of messages per second has been exceeded",

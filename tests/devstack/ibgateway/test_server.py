@@ -10,8 +10,8 @@ import pytest
 from ib_async import IB, Option, Stock
 from ib_async.ib import StartupFetchNONE
 
-from edge.gateway_fake import SERVER_VERSION, FakeGateway, SimMarket
-from edge.gateway_fake.wire import FrameReader, encode, parse_version_range
+from devstack.ibgateway import SERVER_VERSION, FakeGateway, SimMarket
+from devstack.ibgateway.wire import FrameReader, encode, parse_version_range
 
 DAY = date(2026, 11, 24)
 T0 = datetime(2026, 11, 24, 16, 0, tzinfo=timezone.utc)  # 11:00 New York
@@ -133,7 +133,7 @@ def test_registered_handler_and_pacing_error():
 
 
 def test_standalone_entry_point_serves_the_real_client():
-    """``python -m edge.gateway_fake --port N`` (what the demo runs), stopped by PID."""
+    """``python -m devstack.ibgateway --port N`` (what the demo runs), stopped by PID."""
     import os
     import signal
     import subprocess
@@ -144,7 +144,7 @@ def test_standalone_entry_point_serves_the_real_client():
 
     port = free_port()
     root = Path(__file__).resolve().parents[3]
-    proc = subprocess.Popen([sys.executable, "-m", "edge.gateway_fake", "--port", str(port), "--clock-start",
+    proc = subprocess.Popen([sys.executable, "-m", "devstack.ibgateway", "--port", str(port), "--clock-start",
                              "2026-11-24T10:00"], cwd=root, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                             text=True, start_new_session=True)
     try:

@@ -16,10 +16,10 @@ import itertools
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from edge.gateway_fake.server import FakeGateway
+from devstack.ibgateway.server import FakeGateway
 
 if TYPE_CHECKING:
-    from edge.gateway_fake.server import Connection
+    from devstack.ibgateway.server import Connection
 
 PLACE_ORDER, CANCEL_ORDER, REQ_OPEN_ORDERS, REQ_ALL_OPEN_ORDERS = 3, 4, 5, 16
 OPEN_ORDER, ORDER_STATUS, OPEN_ORDER_END = 5, 3, 53
