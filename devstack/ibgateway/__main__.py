@@ -14,7 +14,8 @@ import signal
 import sys
 from datetime import datetime, time, timezone
 
-from devstack.ibgateway.server import FakeGateway, today_market
+from devstack.ibgateway.market import today_market
+from devstack.ibgateway.server import FakeGateway
 from spyglass.clock import NEW_YORK, is_market_open, parse_new_york
 
 

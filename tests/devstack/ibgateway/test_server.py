@@ -163,3 +163,15 @@ def test_standalone_entry_point_serves_the_real_client():
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         assert proc.wait(10) == 0
+
+
+def test_handlers_are_composed_explicitly_whatever_was_imported():
+    """Every gateway starts with the session, market-data and order handlers, each message answered once."""
+    from devstack.ibgateway import DEFAULT_HANDLERS, handlers, orders
+
+    assert not handlers.HANDLERS.keys() & orders.HANDLERS.keys()
+    assert DEFAULT_HANDLERS == {**handlers.HANDLERS, **orders.HANDLERS}
+    gw = FakeGateway(market(), clock_start=T0)
+    assert gw.handlers == DEFAULT_HANDLERS and gw.handlers[5] is orders.open_orders
+    gw.register(49, lambda conn, fields: None)
+    assert FakeGateway(gw.market, clock_start=T0).handlers[49] is handlers.current_time
