@@ -26,7 +26,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from devstack.stack import free_port  # noqa: E402
+from devstack.proc import free_port  # noqa: E402
 from edge.collector.ibkr import IbkrConfig, IbkrSource  # noqa: E402
 from edge.collector.source import shifted_clock  # noqa: E402
 

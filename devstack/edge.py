@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from devstack.stack import REPO, _stop_group, free_port
+from devstack.proc import free_port, start_group, stop_group
 
 
 @dataclass
@@ -48,13 +48,12 @@ class LocalEdge:
 
     def stop(self) -> None:
         for proc in reversed(self._procs):  # the collector first: it flushes its spool and recorder
-            _stop_group(proc)
+            stop_group(proc)
         self._procs.clear()
 
     def _spawn(self, name: str, args: list[str]) -> subprocess.Popen:
         log = open(self.work_dir / f"{name}.log", "wb")  # noqa: SIM115 - lives as long as the process
-        proc = subprocess.Popen([sys.executable, *args], cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
-                                start_new_session=True)
+        proc = start_group([sys.executable, *args], stdout=log, stderr=subprocess.STDOUT)
         self._procs.append(proc)
         return proc
 

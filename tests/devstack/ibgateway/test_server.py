@@ -138,14 +138,12 @@ def test_standalone_entry_point_serves_the_real_client():
     import signal
     import subprocess
     import sys
-    from pathlib import Path
 
-    from devstack.stack import free_port
+    from devstack.proc import REPO, free_port
 
     port = free_port()
-    root = Path(__file__).resolve().parents[3]
     proc = subprocess.Popen([sys.executable, "-m", "devstack.ibgateway", "--port", str(port), "--clock-start",
-                             "2026-11-24T10:00"], cwd=root, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                             "2026-11-24T10:00"], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                             text=True, start_new_session=True)
     try:
         line = proc.stdout.readline()

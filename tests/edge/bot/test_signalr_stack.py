@@ -149,7 +149,7 @@ def test_paper_bot_end_to_end_signalr_to_fake_gateway(stack, tmp_path):
     from datetime import date, time
 
     from devstack.ibgateway import FakeGateway, SimMarket
-    from devstack.stack import free_port
+    from devstack.proc import free_port
     from edge.bot.runner import run
 
     start = datetime(2026, 11, 23, 15, 0, tzinfo=timezone.utc)

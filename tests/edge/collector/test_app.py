@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from devstack.azurite import Azurite
 from devstack.ibgateway import FakeGateway, SimMarket
-from devstack.stack import free_port
+from devstack.proc import free_port
 from edge.collector.app import CollectOptions, FanOut, collect, new_session
 from edge.collector.ibkr import IbkrConfig
 from edge.collector.recorder import Recorder, read_snapshot_lines
