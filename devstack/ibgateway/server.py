@@ -9,12 +9,12 @@ simulator, with the errors a collector must survive (101, 200, 354, 10167, 10197
 
 Handlers: the dispatch table maps a client message id to a handler ``handler(conn, fields)``
 (``fields[0]`` is the id; return None or an awaitable). Every gateway starts from
-``DEFAULT_HANDLERS``, composed here from ``handlers.HANDLERS`` (session, contracts, market
-data) and ``orders.HANDLERS``, whatever was imported before; ``gateway.register(msg_id,
-handler)`` adds or replaces one for one instance. A handler answers with ``conn.send(*fields)``
-(one framed message) and reaches the gateway's state through ``conn.gateway``
-(``connection.GatewayState``) and the connection's through ``conn.client_id``,
-``conn.subscriptions``.
+``DEFAULT_HANDLERS``: ``handlers.HANDLERS`` (session, contracts, market data) plus
+``orders.HANDLERS``, composed here, so what a gateway answers never depends on what else was
+imported. ``gateway.register(msg_id, handler)`` adds or replaces one for one instance. A
+handler answers with ``conn.send(*fields)`` (one framed message) and reaches the gateway's
+state through ``conn.gateway`` (a ``connection.GatewayState``) and the connection's through
+``conn.client_id`` and ``conn.subscriptions``.
 """
 
 from __future__ import annotations
