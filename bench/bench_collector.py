@@ -26,7 +26,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from devstack.stack import free_port  # noqa: E402
+from devstack.proc import free_port  # noqa: E402
 from edge.collector.ibkr import IbkrConfig, IbkrSource  # noqa: E402
 from edge.collector.source import shifted_clock  # noqa: E402
 
@@ -43,7 +43,7 @@ def start_gateway(port: int, cadence: float = 0.0) -> subprocess.Popen:
             os.sched_setaffinity(0, {CORES[-1]})
 
     proc = subprocess.Popen(
-        [sys.executable, "-m", "edge.gateway_fake", "--port", str(port), "--cadence", str(cadence), "--full-refresh",
+        [sys.executable, "-m", "devstack.ibgateway", "--port", str(port), "--cadence", str(cadence), "--full-refresh",
          "--clock-start", CLOCK.isoformat()],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, preexec_fn=pin, text=True)
     line = proc.stdout.readline()

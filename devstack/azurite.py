@@ -24,8 +24,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import Self
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_BINARY = REPO_ROOT / "node_modules" / ".bin" / "azurite"
+from devstack.proc import REPO
+
+DEFAULT_BINARY = REPO / "node_modules" / ".bin" / "azurite"
 
 # The emulator's well-known account. Microsoft publishes this key in the Azurite and
 # Storage emulator documentation; it is a public constant that only opens local emulators,

@@ -23,7 +23,8 @@ from azure.storage.queue import QueueClient, TextBase64EncodePolicy
 
 from devstack.edge import LocalEdge
 from devstack.listen import subscribe
-from devstack.stack import REPO, LocalStack
+from devstack.proc import REPO
+from devstack.stack import LocalStack
 from spyglass.clock import parse_new_york
 from spyglass.contract import iso_ms
 from spyglass.market import InjectionConfig, SimConfig, dumps_snapshot, simulate_day

@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from devstack.stack import REPO, _stop_group, free_port
+from devstack.proc import free_port, start_group, stop_group
 
 
 @dataclass
@@ -37,7 +37,7 @@ class LocalEdge:
         for old in self.work_dir.glob("spool.db*"):  # a previous demo's snapshots must not be re-sent
             old.unlink()
         gateway = self._spawn("gateway", [
-            "-m", "edge.gateway_fake", "--port", str(self.gateway_port), "--clock-start", self.clock_start,
+            "-m", "devstack.ibgateway", "--port", str(self.gateway_port), "--clock-start", self.clock_start,
             "--seed", str(self.seed), "--inject", "--rate-per-hour", str(self.rate_per_hour)])
         self._wait_for(gateway, "gateway", "listening on", timeout)
         self._spawn("collector", [
@@ -48,13 +48,12 @@ class LocalEdge:
 
     def stop(self) -> None:
         for proc in reversed(self._procs):  # the collector first: it flushes its spool and recorder
-            _stop_group(proc)
+            stop_group(proc)
         self._procs.clear()
 
     def _spawn(self, name: str, args: list[str]) -> subprocess.Popen:
         log = open(self.work_dir / f"{name}.log", "wb")  # noqa: SIM115 - lives as long as the process
-        proc = subprocess.Popen([sys.executable, *args], cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
-                                start_new_session=True)
+        proc = start_group([sys.executable, *args], stdout=log, stderr=subprocess.STDOUT)
         self._procs.append(proc)
         return proc
 

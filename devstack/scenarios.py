@@ -33,7 +33,8 @@ import orjson
 from azure.core.exceptions import ResourceNotFoundError
 
 from devstack.ledger import Outcome, Sent, expected_onsets, queue, settle
-from devstack.stack import REPO, LocalStack
+from devstack.proc import REPO
+from devstack.stack import LocalStack
 from spyglass.clock import NEW_YORK
 from spyglass.contract import iso_ms, parse_iso
 from spyglass.market import InjectionConfig, SimConfig, simulate_day

@@ -7,12 +7,10 @@ run; nothing is read from the repository.
 
 from __future__ import annotations
 
-import os
 import secrets
-import signal
-import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,17 +18,12 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from devstack.azurite import Azurite
+from devstack.proc import REPO, free_port, kill_group, start_group, stop_group
+from devstack.web import StaticWebApp, WebServer, signalr_origin
 from spyglass.clock import CLOCK_SETTING
 from spyglass.contract import parse_iso
 
-REPO = Path(__file__).resolve().parents[1]
 SIGNALR_SETTING = "AzureSignalRConnectionString"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclass
@@ -51,7 +44,7 @@ class LocalStack:
     _host_ports: dict[int, int] = field(default_factory=dict)
     clock_offset_s: float = 0.0  # the app's clock minus real time (SPYGLASS_CLOCK_OFFSET_S), fixed at start
     signalr_connection: str = ""
-    _web: object | None = None
+    _web: WebServer | None = None
 
     @property
     def api(self) -> str:
@@ -82,8 +75,6 @@ class LocalStack:
         for host in hosts:
             self._wait_line(host, "Functions host ready", timeout)
         if self.web:
-            from devstack.web import StaticWebApp, WebServer, signalr_origin
-
             try:
                 self._web = WebServer(StaticWebApp(self.api, self.function_key,
                                                    signalr_origin=signalr_origin(self.signalr_connection))).start()
@@ -106,8 +97,7 @@ class LocalStack:
     def kill_host(self, n: int = 0) -> None:
         """SIGKILL Functions host ``n``: a crash mid-invocation; its leased messages stay hidden for the lease."""
         proc = self._host(n)
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(10)
+        kill_group(proc)
         self._procs.remove(proc)
 
     def start_host(self, n: int = 0, timeout: float = 90.0) -> None:
@@ -137,7 +127,7 @@ class LocalStack:
     def stop_signalr(self) -> None:
         """Stop the SignalR service; its clients get a close message that allows reconnecting."""
         old = next(p for p in self._procs if "devstack.signalr" in p.args)
-        _stop_group(old)
+        stop_group(old)
         self._procs.remove(old)
 
     def start_signalr(self, timeout: float = 30.0) -> None:
@@ -145,16 +135,12 @@ class LocalStack:
         args = [sys.executable, "-m", "devstack.signalr", "--connection-string", self.signalr_connection]
         self._respawn(lambda: self._spawn("signalr", args), SIGNALR_SETTING + "=", timeout)
 
-    def restart_signalr(self, timeout: float = 30.0) -> None:
-        self.stop_signalr()
-        self.start_signalr(timeout)
-
     def stop(self) -> None:
         if self._web is not None:
             self._web.stop()
             self._web = None
         for p in reversed(self._procs):
-            _stop_group(p)
+            stop_group(p)
         self._procs.clear()
         self.azurite.close()
 
@@ -169,8 +155,7 @@ class LocalStack:
         if self.log_dir is not None:
             self.log_dir.mkdir(parents=True, exist_ok=True)
             log = open(self.log_dir / f"{name}.log", "wb")  # noqa: SIM115 - lives as long as the process
-        proc = subprocess.Popen(args, cwd=REPO, env={**os.environ, **(env or {})}, stdout=subprocess.PIPE,
-                                stderr=log or subprocess.DEVNULL, start_new_session=True)
+        proc = start_group(args, stdout=subprocess.PIPE, stderr=log or subprocess.DEVNULL, env=env)
         self._procs.append(proc)
         return proc
 
@@ -189,7 +174,6 @@ class LocalStack:
 
 def _drain(proc: subprocess.Popen) -> None:
     """Keep reading a child's stdout in the background so a full pipe never blocks it."""
-    import threading
 
     def pump() -> None:
         assert proc.stdout is not None
@@ -197,18 +181,3 @@ def _drain(proc: subprocess.Popen) -> None:
             pass
 
     threading.Thread(target=pump, daemon=True).start()
-
-
-def _stop_group(proc: subprocess.Popen, timeout: float = 10.0) -> None:
-    if proc.poll() is not None:
-        return
-    for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, 5.0)):
-        try:
-            os.killpg(proc.pid, sig)
-        except ProcessLookupError:
-            return
-        try:
-            proc.wait(wait)
-            return
-        except subprocess.TimeoutExpired:
-            continue

@@ -48,7 +48,7 @@ from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, R
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from devstack.stack import REPO, free_port
+from devstack.proc import REPO, free_port
 
 SITE = REPO / "static-web"
 CONFIG = "staticwebapp.config.json"

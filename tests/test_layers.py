@@ -23,8 +23,6 @@ OWN = {*PACKAGES, "function_app", "infra", "spyglass_infra"}
 # Loops the other branches of issue 12 remove; the lead drops these marks when they merge.
 KNOWN_LOOPS = {
     "spyglass": ("spyglass.market",),  # inject <-> injections <-> simulator: the sim/evaluate split
-    "edge": ("edge.gateway_fake",),  # handlers/streaming <-> server: moves to devstack/ibgateway
-    "devstack": ("devstack.stack", "devstack.web"),  # stack <-> web: devstack/proc.py
 }
 
 

@@ -15,7 +15,8 @@ import pytest
 from playwright.sync_api import sync_playwright
 
 from devstack.signalr import send
-from devstack.stack import REPO, LocalStack
+from devstack.proc import REPO
+from devstack.stack import LocalStack
 from tests.browser.kit import Session, dataset, enqueue, iso, later, launch, wait
 from tests.spyglass.chainkit import T0
 

@@ -19,7 +19,7 @@ from starlette.applications import Starlette
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from devstack.stack import REPO, free_port
+from devstack.proc import REPO, free_port
 from devstack.web import (
     SITE,
     StaticWebApp,

@@ -19,7 +19,8 @@ import orjson
 import pytest
 from azure.storage.queue import QueueClient, TextBase64EncodePolicy
 
-from devstack.stack import REPO, LocalStack
+from devstack.proc import REPO
+from devstack.stack import LocalStack
 from functions.poison import Inspector
 from spyglass.wire.queue import encode_compact
 from tests.spyglass.chainkit import T0, ChainKit

@@ -11,7 +11,7 @@ from starlette.applications import Starlette
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from devstack.stack import free_port
+from devstack.proc import free_port
 from edge.bot import catchup
 from spyglass.contract import iso_ms
 from tests.edge.bot.signals import NOW

@@ -11,6 +11,7 @@ from datetime import time, timedelta
 
 import pytest
 
+from devstack.ibgateway import FakeGateway, SimMarket
 from edge.bot import audit
 from edge.bot.app import Bot
 from edge.bot.audit import AuditLog
@@ -19,8 +20,6 @@ from edge.bot.gate import GateSettings
 from edge.bot.ledger import Ledger
 from edge.bot.rules import Leg, Plan
 from edge.bot.settings import BotSettings, RiskLimits
-from edge.gateway_fake import FakeGateway, SimMarket
-from edge.gateway_fake import orders as fake_orders
 from spyglass.contract import Anomaly
 from tests.edge.bot.signals import NOW, TODAY, mispricing
 
@@ -74,8 +73,8 @@ def test_paper_places_one_defined_risk_combo_and_never_twice(tmp_path):
     assert first["event"] == "placed", first
     assert first["order"]["status"] == "Filled" and first["plan"]["structure"] == "debit_vertical"
     assert again["event"] == "duplicate"
-    placed = fake_orders.book(gw).by_ref(raw["id"])
-    assert len(placed) == 1 and fake_orders.book(gw).placed == 1
+    placed = gw.order_book.by_ref(raw["id"])
+    assert len(placed) == 1 and gw.order_book.placed == 1
     o = placed[0]
     m = gw.market
     assert o.contract[2] == "BAG" and o.action == "BUY" and o.limit == first["plan"]["limit"]
@@ -109,7 +108,7 @@ def test_same_order_ref_is_not_resent_after_a_restart_that_lost_the_ledger(tmp_p
     assert first["status"] == "Submitted" and not first["existing"]
     assert second["existing"] and second["order_id"] == first["order_id"]
     assert third["existing"]
-    assert len(fake_orders.book(gw).by_ref(signal.id)) == 1
+    assert len(gw.order_book.by_ref(signal.id)) == 1
 
 
 def test_shadow_prices_from_live_quotes_and_sends_nothing(tmp_path):
@@ -130,7 +129,7 @@ def test_shadow_prices_from_live_quotes_and_sends_nothing(tmp_path):
     k = raw["strike"]
     expected = m.quotes[m.con_id("C", k)].ask - m.quotes[m.con_id("C", k + 1.0)].bid
     assert rec["plan"]["limit"] == pytest.approx(expected, abs=0.011)
-    assert fake_orders.book(gw).placed == 0
+    assert gw.order_book.placed == 0
     assert gw.connections == [] or all(c.client_id == 11 for c in gw.connections)
 
 
@@ -146,7 +145,7 @@ def test_read_only_gateway_refuses_paper_orders(tmp_path):
             return gw, rec
     gw, rec = run(go())
     assert rec["event"] == "refused" and any("Read-Only" in e for e in rec["order"]["errors"]), rec
-    assert fake_orders.book(gw).placed == 0
+    assert gw.order_book.placed == 0
 
 
 def test_cancel_and_modify_on_the_fake():
@@ -173,8 +172,8 @@ def test_cancel_and_modify_on_the_fake():
             return gw, placed, trade
     gw, placed, trade = run(go())
     assert trade.orderStatus.status == "Cancelled"
-    [o] = fake_orders.book(gw).by_ref(signal.id)
-    assert o.limit == 0.02 and o.status == "Cancelled" and fake_orders.book(gw).placed == 2
+    [o] = gw.order_book.by_ref(signal.id)
+    assert o.limit == 0.02 and o.status == "Cancelled" and gw.order_book.placed == 2
     assert trade.order.permId == o.perm_id
 
 

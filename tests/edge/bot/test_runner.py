@@ -2,7 +2,7 @@ import asyncio
 
 import httpx
 
-from devstack.stack import free_port
+from devstack.proc import free_port
 from edge.bot.runner import run
 from edge.bot.settings import BotSettings
 

@@ -148,10 +148,9 @@ def test_paper_bot_end_to_end_signalr_to_fake_gateway(stack, tmp_path):
     """
     from datetime import date, time
 
-    from devstack.stack import free_port
+    from devstack.ibgateway import FakeGateway, SimMarket
+    from devstack.proc import free_port
     from edge.bot.runner import run
-    from edge.gateway_fake import FakeGateway, SimMarket
-    from edge.gateway_fake import orders as fake_orders
 
     start = datetime(2026, 11, 23, 15, 0, tzinfo=timezone.utc)
 
@@ -176,7 +175,7 @@ def test_paper_bot_end_to_end_signalr_to_fake_gateway(stack, tmp_path):
             raw = mispricing("cheap", "P", k, bid=q.bid, ask=q.ask, fair=q.ask + 0.6, ts=gw.now(),
                              expiry=date(2026, 11, 23))
             send(stack.signalr_connection, HUB, "signal", [raw])
-            await until(lambda: fake_orders.book(gw).by_ref(raw["id"]))
+            await until(lambda: gw.order_book.by_ref(raw["id"]))
             await until(lambda: any(r["event"] == "order_status" for r in _records(tmp_path)))
             send(stack.signalr_connection, HUB, "signal", [raw])  # at-least-once delivery: sent twice
             await until(lambda: any(r["event"] == "duplicate" for r in _records(tmp_path)))
@@ -185,7 +184,7 @@ def test_paper_bot_end_to_end_signalr_to_fake_gateway(stack, tmp_path):
             return gw, raw
 
     gw, raw = asyncio.run(asyncio.wait_for(go(), 90))
-    [order] = fake_orders.book(gw).by_ref(raw["id"])
+    [order] = gw.order_book.by_ref(raw["id"])
     assert order.status == "Filled" and [g.action for g in order.legs] == ["BUY", "SELL"]
     records = [r for r in _records(tmp_path) if r.get("signal_id") == raw["id"]]
     events = [r["event"] for r in records]

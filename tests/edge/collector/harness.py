@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 from datetime import date, datetime, timezone
 
+from devstack.ibgateway import FakeGateway, SimMarket
 from edge.collector.ibkr import IbkrConfig, IbkrSource
 from edge.collector.source import shifted_clock
-from edge.gateway_fake import FakeGateway, SimMarket
 
 DAY = date(2026, 11, 24)  # a Tuesday session; the clocks are shifted there
 T0 = datetime(2026, 11, 24, 16, 0, tzinfo=timezone.utc)  # 11:00 New York

@@ -10,11 +10,11 @@ import pytest
 from typer.testing import CliRunner
 
 from devstack.azurite import Azurite
-from devstack.stack import free_port
+from devstack.ibgateway import FakeGateway, SimMarket
+from devstack.proc import free_port
 from edge.collector.app import CollectOptions, FanOut, collect, new_session
 from edge.collector.ibkr import IbkrConfig
 from edge.collector.recorder import Recorder, read_snapshot_lines
-from edge.gateway_fake import FakeGateway, SimMarket
 from spyglass.cli import app
 from spyglass.contract import Snapshot
 from tests.edge.collector.harness import DAY, T0

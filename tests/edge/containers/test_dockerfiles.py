@@ -188,3 +188,14 @@ def test_dockerignore_is_an_allow_list_keeping_secrets_out():
     assert lines[0] == "*"
     for never in (".venv", "node_modules", "tests", "local.settings.json", ".git", "infra"):
         assert f"!{never}" not in lines and f"!{never}/" not in lines
+
+
+def test_the_fake_gateway_stays_out_of_the_images(dockerfile):
+    """The TWS fake is a local stand-in (devstack/ibgateway): no edge image copies devstack or it."""
+    copied = [src for ins in stages(dockerfile[1])[0] if ins["instruction"] == "COPY"
+              for src in shlex.split(ins["value"])[:-1]]
+    assert copied and not [s for s in copied if s.rstrip("/").split("/")[0] == "devstack"], copied
+    assert not [p for s in copied if (REPO / s).is_dir() for p in (REPO / s).rglob("*")
+                if p.name in ("ibgateway", "gateway_fake")], "a copied tree holds the fake gateway"
+    lines = (REPO / ".dockerignore").read_text().splitlines()
+    assert "!devstack/" not in lines and "!devstack" not in lines

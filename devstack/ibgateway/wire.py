@@ -6,8 +6,8 @@ Pure and shared by the fake gateway (and its tests); the real client (ib_async) 
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterable
 
+SERVER_VERSION = 178  # ib_async's MaxClientVersion; above 200 the wire turns protobuf
 MAGIC = b"API\0"
 _LEN = struct.Struct(">I")
 
@@ -33,10 +33,6 @@ def encode(*fields: object) -> bytes:
     """One framed message."""
     payload = b"".join(field(f) + b"\0" for f in fields)
     return _LEN.pack(len(payload)) + payload
-
-
-def encode_many(messages: Iterable[tuple[object, ...]]) -> bytes:
-    return b"".join(encode(*m) for m in messages)
 
 
 def prefix(payload: bytes) -> bytes:

@@ -7,13 +7,14 @@ contract details, option parameters, market-data type and streaming market data
 simulator, with the errors a collector must survive (101, 200, 354, 10167, 10197,
 1100/1101/1102, 2103/2104, 100 for pacing) and disconnects on command.
 
-Extending it: the dispatch table maps a client message id to a handler
-``handler(conn, fields)`` (``fields[0]`` is the id; return None or an awaitable).
-``FakeGateway.register_default(msg_id, handler)`` adds one for every gateway created later
-(e.g. ``edge/gateway_fake/orders.py`` registers placeOrder at import), ``gateway.register(...)``
-for one instance. A handler answers with ``conn.send(*fields)`` (one framed message) and can
-reach the gateway (``conn.gateway``: ``market``, ``account``, ``next_order_id``) and the
-connection's state (``conn.client_id``, ``conn.subscriptions``).
+Handlers: the dispatch table maps a client message id to a handler ``handler(conn, fields)``
+(``fields[0]`` is the id; return None or an awaitable). Every gateway starts from
+``DEFAULT_HANDLERS``: ``handlers.HANDLERS`` (session, contracts, market data) plus
+``orders.HANDLERS``, composed here, so what a gateway answers never depends on what else was
+imported. ``gateway.register(msg_id, handler)`` adds or replaces one for one instance. A
+handler answers with ``conn.send(*fields)`` (one framed message) and reaches the gateway's
+state through ``conn.gateway`` (a ``connection.GatewayState``) and the connection's through
+``conn.client_id`` and ``conn.subscriptions``.
 """
 
 from __future__ import annotations
@@ -22,74 +23,28 @@ import asyncio
 import inspect
 import logging
 import struct
-import time as _time
-from collections import deque
-from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta, timezone
+from collections.abc import Mapping
+from datetime import datetime, timezone
 
-from edge.gateway_fake import handlers, wire
-from edge.gateway_fake.market import SimMarket
-from edge.gateway_fake.streaming import Subscription, push
-from spyglass.clock import NEW_YORK as _NY
+from devstack.ibgateway import handlers, orders, wire
+from devstack.ibgateway.connection import Connection, GatewayState, Handler
+from devstack.ibgateway.market import SimMarket, today_market
+from devstack.ibgateway.streaming import push
+from devstack.ibgateway.wire import SERVER_VERSION
+from spyglass.clock import NEW_YORK
 
-log = logging.getLogger("edge.gateway_fake")
+log = logging.getLogger("devstack.ibgateway")
 
-SERVER_VERSION = 178  # ib_async's MaxClientVersion; above 200 the wire turns protobuf
-MAX_MESSAGES_PER_SECOND = 50  # TWS's client message rate; beyond it error 100
-
-Handler = Callable[["Connection", list[str]], "Awaitable[None] | None"]
+DEFAULT_HANDLERS: Mapping[int, Handler] = {**handlers.HANDLERS, **orders.HANDLERS}
 
 
-class Connection:
-    """One client socket: framing, the pacing counter and its market-data lines."""
-
-    def __init__(self, gateway: FakeGateway, writer: asyncio.StreamWriter) -> None:
-        self.gateway = gateway
-        self.writer = writer
-        self.client_id: int | None = None
-        self.server_version = SERVER_VERSION
-        self.market_data_type = 1
-        self.subscriptions: dict[int, Subscription] = {}
-        self.received: list[list[str]] = []  # every client message, for tests
-        self._times: deque[float] = deque()
-        self._paced_at = 0.0
-
-    def send(self, *fields: object) -> None:
-        """Frame and write one message (no-op once the socket is closing)."""
-        if not self.writer.is_closing():
-            self.writer.write(wire.encode(*fields))
-
-    def send_raw(self, data: bytes) -> None:
-        if not self.writer.is_closing():
-            self.writer.write(data)
-
-    def error(self, req_id: int, code: int, message: str) -> None:
-        self.send(4, 2, req_id, code, message, "")
-
-    def pace(self) -> None:
-        now = _time.monotonic()
-        self._times.append(now)
-        while self._times and now - self._times[0] > 1.0:
-            self._times.popleft()
-        if len(self._times) > MAX_MESSAGES_PER_SECOND and now - self._paced_at > 1.0:
-            self._paced_at = now
-            self.gateway.paced += 1
-            self.error(-1, 100, f"Max rate of messages per second has been exceeded:max=50 rec={len(self._times)}")
-
-    def abort(self) -> None:
-        self.writer.transport.abort()
-
-
-class FakeGateway:
+class FakeGateway(GatewayState):
     """The server. ``await start()``, point ib_async at ``port``, ``await stop()``.
 
     Control hooks for tests: ``drop_connections()``, ``emit_error(code)``, ``connectivity_lost()``,
     ``connectivity_restored(data_lost)``, ``farm(ok)``, ``competing_session()``, ``restart()``.
-    ``entitlement``: ``"live"`` streams live data; ``"delayed"`` answers live requests with 354
-    and delayed ones (market data type 3/4) with 10167 plus delayed tick types.
+    The state handlers share (market, account, entitlement, order book...) is ``GatewayState``'s.
     """
-
-    default_handlers: dict[int, Handler] = {}
 
     def __init__(
         self,
@@ -104,43 +59,24 @@ class FakeGateway:
         clock_start: datetime | None = None,
         full_refresh: bool = False,
     ) -> None:
-        if entitlement not in ("live", "delayed"):
-            raise ValueError("entitlement must be 'live' or 'delayed'")
+        market = market or today_market(clock_start or datetime.now(timezone.utc))
+        super().__init__(market, max_lines=max_lines, entitlement=entitlement, account=account,
+                         clock_start=clock_start)
         self.host, self.port = host, port
         self.cadence = cadence
-        self.max_lines = max_lines
-        self.entitlement = entitlement
-        self.account = account
         self.full_refresh = full_refresh
-        self.clock_start = clock_start
-        self._t0 = _time.monotonic()
-        self.market = market or today_market(self.now())
-        self.next_order_id = 1
-        self.handlers: dict[int, Handler] = {**_BUILTIN, **self.default_handlers}
-        self.connections: list[Connection] = []
+        self.handlers: dict[int, Handler] = dict(DEFAULT_HANDLERS)
         self.received: list[list[str]] = []  # every client message on every connection, for tests
-        self.paused: set[str] = set()  # reasons data is not flowing: connectivity, farm, competing
-        self.paced = 0
         self.ticks_sent = 0
         self._server: asyncio.base_events.Server | None = None
         self._pump: asyncio.Task | None = None
         self._tasks: set[asyncio.Task] = set()
 
-    # --- extension -----------------------------------------------------------------------
-    @classmethod
-    def register_default(cls, msg_id: int, handler: Handler) -> None:
-        cls.default_handlers = {**cls.default_handlers, msg_id: handler}
-
     def register(self, msg_id: int, handler: Handler) -> None:
+        """Add or replace the handler of one client message on this gateway only."""
         self.handlers[msg_id] = handler
 
     # --- lifecycle -----------------------------------------------------------------------
-    def now(self) -> datetime:
-        """The gateway's clock: real time, or ``clock_start`` advancing in real time."""
-        if self.clock_start is None:
-            return datetime.now(timezone.utc)
-        return self.clock_start + timedelta(seconds=_time.monotonic() - self._t0)
-
     async def start(self) -> FakeGateway:
         self._server = await asyncio.start_server(self._serve, self.host, self.port)
         self.port = self._server.sockets[0].getsockname()[1]
@@ -183,7 +119,7 @@ class FakeGateway:
 
     def emit_error(self, code: int, message: str = "", req_id: int = -1) -> None:
         for c in self.connections:
-            c.error(req_id, code, message or _MESSAGES.get(code, "error"))
+            c.error(req_id, code, message or handlers.MESSAGES.get(code, "error"))
 
     def connectivity_lost(self) -> None:
         self.paused.add("connectivity")
@@ -208,10 +144,7 @@ class FakeGateway:
         if active:
             for c in self.connections:
                 for req_id in c.subscriptions:
-                    c.error(req_id, 10197, _MESSAGES[10197])
-
-    def lines(self) -> int:
-        return sum(len(c.subscriptions) for c in self.connections)
+                    c.error(req_id, 10197, handlers.MESSAGES[10197])
 
     # --- serving -------------------------------------------------------------------------
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -226,7 +159,7 @@ class FakeGateway:
                 writer.close()
                 return
             conn.server_version = min(hi, SERVER_VERSION)
-            stamp = self.now().astimezone(_NY).strftime("%Y%m%d %H:%M:%S US/Eastern")
+            stamp = self.now().astimezone(NEW_YORK).strftime("%Y%m%d %H:%M:%S US/Eastern")
             conn.send(conn.server_version, stamp)
             self.connections.append(conn)
             frames = wire.FrameReader()
@@ -283,15 +216,3 @@ class FakeGateway:
                         pass
             if self.cadence == 0:
                 await asyncio.sleep(0)
-
-
-_MESSAGES = handlers.MESSAGES
-
-
-def today_market(clock_now: datetime, **kw: object) -> SimMarket:
-    """A simulated market for ``clock_now``'s New York date, starting at its time of day."""
-    ny = clock_now.astimezone(_NY)
-    return SimMarket(ny.date(), ny.time().replace(microsecond=0), **kw)  # type: ignore[arg-type]
-
-
-_BUILTIN: dict[int, Handler] = handlers.HANDLERS

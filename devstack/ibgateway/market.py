@@ -14,7 +14,8 @@ from datetime import date, datetime, time, timedelta, timezone
 
 import numpy as np
 
-from spyglass.clock import NEW_YORK, session_close
+from spyglass.analytics.black import greeks
+from spyglass.clock import NEW_YORK, SECONDS_PER_YEAR, session_close
 from spyglass.contract import parse_iso
 from spyglass.market import InjectionConfig, SimConfig, simulate_day
 
@@ -83,12 +84,6 @@ def next_sessions(start: date, n: int, calendar: str = "XNYS") -> list[date]:
             pass
         d += timedelta(days=1)
     return out
-
-
-def _norm_cdf(x: np.ndarray) -> np.ndarray:
-    from scipy.special import ndtr
-
-    return ndtr(x)
 
 
 class SimMarket:
@@ -163,17 +158,13 @@ class SimMarket:
         self.ts = parse_iso(snap["ts"])
         self._und_volume += 1000.0
         rows = snap["contracts"]
-        t = max((self.close - self.ts).total_seconds() / (365.0 * 86400.0), 1e-7)
+        t = max((self.close - self.ts).total_seconds() / SECONDS_PER_YEAR, 1e-7)
         strikes = np.array([r["strike"] for r in rows], dtype=float)
         calls = np.array([r["right"] == "C" for r in rows])
         sig = self.atm_vol
-        sq = sig * math.sqrt(t)
-        d1 = (np.log(self.spot / strikes) + 0.5 * sig * sig * t) / sq
-        delta = np.where(calls, _norm_cdf(d1), _norm_cdf(d1) - 1.0)
-        pdf = np.exp(-0.5 * d1 * d1) / math.sqrt(2 * math.pi)
-        gamma = pdf / (self.spot * sq)
-        vega = self.spot * pdf * math.sqrt(t) / 100.0
-        theta = -self.spot * pdf * sig / (2 * math.sqrt(t)) / 365.0
+        # TWS's model greeks: one flat vol, no carry (forward = spot), vega per vol point, theta per day
+        g = greeks(self.spot, self.spot, strikes, t, 0.0, sig, calls)
+        delta, gamma, vega, theta = g.delta, g.gamma, g.vega / 100.0, g.theta_day
         quotes = {}
         for i, r in enumerate(rows):
             con_id = self._by_key.get((r["right"], float(r["strike"])))
@@ -214,3 +205,9 @@ def _count(v: object) -> float:
     if v is None or not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0:
         return -1.0
     return float(v)
+
+
+def today_market(clock_now: datetime, **kw: object) -> SimMarket:
+    """A simulated market for ``clock_now``'s New York date, starting at its time of day."""
+    ny = clock_now.astimezone(NEW_YORK)
+    return SimMarket(ny.date(), ny.time().replace(microsecond=0), **kw)  # type: ignore[arg-type]

@@ -10,8 +10,8 @@ import pytest
 from ib_async import IB, Option, Stock
 from ib_async.ib import StartupFetchNONE
 
-from edge.gateway_fake import SERVER_VERSION, FakeGateway, SimMarket
-from edge.gateway_fake.wire import FrameReader, encode, parse_version_range
+from devstack.ibgateway import SERVER_VERSION, FakeGateway, SimMarket
+from devstack.ibgateway.wire import FrameReader, encode, parse_version_range
 
 DAY = date(2026, 11, 24)
 T0 = datetime(2026, 11, 24, 16, 0, tzinfo=timezone.utc)  # 11:00 New York
@@ -133,19 +133,17 @@ def test_registered_handler_and_pacing_error():
 
 
 def test_standalone_entry_point_serves_the_real_client():
-    """``python -m edge.gateway_fake --port N`` (what the demo runs), stopped by PID."""
+    """``python -m devstack.ibgateway --port N`` (what the demo runs), stopped by PID."""
     import os
     import signal
     import subprocess
     import sys
-    from pathlib import Path
 
-    from devstack.stack import free_port
+    from devstack.proc import REPO, free_port
 
     port = free_port()
-    root = Path(__file__).resolve().parents[3]
-    proc = subprocess.Popen([sys.executable, "-m", "edge.gateway_fake", "--port", str(port), "--clock-start",
-                             "2026-11-24T10:00"], cwd=root, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+    proc = subprocess.Popen([sys.executable, "-m", "devstack.ibgateway", "--port", str(port), "--clock-start",
+                             "2026-11-24T10:00"], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                             text=True, start_new_session=True)
     try:
         line = proc.stdout.readline()
@@ -163,3 +161,15 @@ def test_standalone_entry_point_serves_the_real_client():
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         assert proc.wait(10) == 0
+
+
+def test_handlers_are_composed_explicitly_whatever_was_imported():
+    """Every gateway starts with the session, market-data and order handlers, each message answered once."""
+    from devstack.ibgateway import DEFAULT_HANDLERS, handlers, orders
+
+    assert not handlers.HANDLERS.keys() & orders.HANDLERS.keys()
+    assert DEFAULT_HANDLERS == {**handlers.HANDLERS, **orders.HANDLERS}
+    gw = FakeGateway(market(), clock_start=T0)
+    assert gw.handlers == DEFAULT_HANDLERS and gw.handlers[5] is orders.open_orders
+    gw.register(49, lambda conn, fields: None)
+    assert FakeGateway(gw.market, clock_start=T0).handlers[49] is handlers.current_time

@@ -1,75 +1,27 @@
 """Orders on the fake gateway: placeOrder, cancelOrder, reqOpenOrders / reqAllOpenOrders, answered with
 openOrder and orderStatus exactly as ib_async 2.1.0 decodes them at server version 178.
 
-Importing this module registers the handlers on every ``FakeGateway`` created afterwards.
-Behaviour, as TWS: an order id re-sent by the same client modifies the working order; a limit
-order (single option or a BAG combo of listed options) fills at once, at the market's net
-price, when its limit is marketable against the simulator's current quotes, and otherwise
-stays ``Submitted`` until cancelled. TWS does not deduplicate by ``orderRef``: neither does
-this fake, so a client's idempotency is really tested. ``gateway.read_only = True`` refuses
-orders with error 321, like the API's "Read-Only" setting.
+``HANDLERS`` maps their client message ids to them; the server composes it with the session and
+market-data handlers. Behaviour, as TWS: an order id re-sent by the same client modifies the
+working order; a limit order (single option or a BAG combo of listed options) fills at once, at
+the market's net price, when its limit is marketable against the simulator's current quotes,
+and otherwise stays ``Submitted`` until cancelled. TWS does not deduplicate by ``orderRef``:
+neither does this fake, so a client's idempotency is really tested. ``gateway.read_only = True``
+refuses orders with error 321, like the API's "Read-Only" setting. Accepted orders are in
+``gateway.order_book``.
 """
 
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
-from edge.gateway_fake.server import FakeGateway
-
-if TYPE_CHECKING:
-    from edge.gateway_fake.server import Connection
+from devstack.ibgateway.book import DONE, ComboLeg, FakeOrder
+from devstack.ibgateway.connection import Connection, Handler
 
 PLACE_ORDER, CANCEL_ORDER, REQ_OPEN_ORDERS, REQ_ALL_OPEN_ORDERS = 3, 4, 5, 16
 OPEN_ORDER, ORDER_STATUS, OPEN_ORDER_END = 5, 3, 53
 READ_ONLY = "Error validating request:-'bN' : cause - The API interface is currently in Read-Only mode."
-DONE = ("Filled", "Cancelled", "ApiCancelled", "Inactive")
 _perm_ids = itertools.count(1_000_001)
-
-
-@dataclass
-class ComboLeg:
-    con_id: int
-    ratio: int
-    action: str  # BUY | SELL
-    exchange: str
-
-
-@dataclass
-class FakeOrder:
-    client_id: int
-    order_id: int
-    perm_id: int
-    contract: list[str]  # the 12 contract fields as received
-    action: str
-    quantity: float
-    order_type: str
-    limit: float | None
-    tif: str
-    account: str
-    order_ref: str
-    legs: list[ComboLeg] = field(default_factory=list)
-    status: str = "Submitted"
-    filled: float = 0.0
-    avg_price: float = 0.0
-
-
-class OrderBook:
-    """Every order the gateway has accepted, across connections (a restarted client sees its orders)."""
-
-    def __init__(self) -> None:
-        self.orders: dict[tuple[int, int], FakeOrder] = {}
-        self.placed = 0  # placeOrder messages accepted, modifications included
-
-    def by_ref(self, order_ref: str) -> list[FakeOrder]:
-        return [o for o in self.orders.values() if o.order_ref == order_ref]
-
-
-def book(gateway: FakeGateway) -> OrderBook:
-    if not hasattr(gateway, "order_book"):
-        gateway.order_book = OrderBook()  # type: ignore[attr-defined]
-    return gateway.order_book  # type: ignore[attr-defined]
 
 
 def _f(text: str) -> float | None:
@@ -132,7 +84,7 @@ def _try_fill(conn: Connection, o: FakeOrder, legs: list[ComboLeg]) -> None:
 def place_order(conn: Connection, fields: list[str]) -> None:
     client_id = conn.client_id or 0
     order_id = int(fields[1])
-    if getattr(conn.gateway, "read_only", False):
+    if conn.gateway.read_only:
         conn.error(order_id, 321, READ_ONLY)
         return
     try:
@@ -140,7 +92,7 @@ def place_order(conn: Connection, fields: list[str]) -> None:
     except (IndexError, ValueError) as exc:
         conn.error(order_id, 320, f"Error reading request: {exc}")
         return
-    ob = book(conn.gateway)
+    ob = conn.gateway.order_book
     key = (client_id, order_id)
     old = ob.orders.get(key)
     if old is not None and old.status in DONE:
@@ -165,7 +117,7 @@ def place_order(conn: Connection, fields: list[str]) -> None:
 
 def cancel_order(conn: Connection, fields: list[str]) -> None:
     order_id = int(fields[2])
-    o = book(conn.gateway).orders.get((conn.client_id or 0, order_id))
+    o = conn.gateway.order_book.orders.get((conn.client_id or 0, order_id))
     if o is None:
         conn.error(order_id, 135, f"Can't find order with id ={order_id}")
         return
@@ -180,7 +132,7 @@ def cancel_order(conn: Connection, fields: list[str]) -> None:
 def open_orders(conn: Connection, fields: list[str]) -> None:
     """reqOpenOrders: this client's working orders; reqAllOpenOrders: everyone's."""
     every = int(fields[0]) == REQ_ALL_OPEN_ORDERS
-    for o in book(conn.gateway).orders.values():
+    for o in conn.gateway.order_book.orders.values():
         if o.status not in DONE and (every or o.client_id == conn.client_id):
             send_open_order(conn, o)
             send_status(conn, o)
@@ -223,7 +175,9 @@ def send_open_order(conn: Connection, o: FakeOrder) -> None:
     conn.send(*fields)
 
 
-FakeGateway.register_default(PLACE_ORDER, place_order)
-FakeGateway.register_default(CANCEL_ORDER, cancel_order)
-FakeGateway.register_default(REQ_OPEN_ORDERS, open_orders)
-FakeGateway.register_default(REQ_ALL_OPEN_ORDERS, open_orders)
+HANDLERS: dict[int, Handler] = {
+    PLACE_ORDER: place_order,
+    CANCEL_ORDER: cancel_order,
+    REQ_OPEN_ORDERS: open_orders,
+    REQ_ALL_OPEN_ORDERS: open_orders,
+}

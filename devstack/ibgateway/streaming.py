@@ -7,32 +7,13 @@ moved. Delayed lines (market data type 3/4 without a live subscription) use the 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
-
-from edge.gateway_fake.market import UNDERLYING_CON_ID, Quote, SimMarket
-from edge.gateway_fake.wire import encode
-
-if TYPE_CHECKING:
-    from edge.gateway_fake.server import Connection
+from devstack.ibgateway.connection import Connection, Subscription
+from devstack.ibgateway.market import UNDERLYING_CON_ID, Quote, SimMarket
+from devstack.ibgateway.wire import encode
 
 # tick ids: bid, ask, last, bidSize, askSize, lastSize, volume, model greeks
 LIVE = (1, 2, 4, 0, 3, 5, 8, 13)
 DELAYED = (66, 67, 68, 69, 70, 71, 74, 83)
-
-
-@dataclass
-class Subscription:
-    """One reqMktData line of one connection; ``sent`` is the last state put on the wire."""
-
-    req_id: int
-    con_id: int
-    generic: frozenset[str]
-    delayed: bool
-    sent: Quote | None = None
-    greeks: bool = True
-
-
 CALL_OI, PUT_OI, HIST_VOL, IMPLIED_VOL, LAST_TIMESTAMP = 27, 28, 23, 24, 45
 
 

@@ -1,4 +1,4 @@
-"""The fake gateway's built-in request handlers: session, contract data and market data.
+"""The fake gateway's request handlers for the session, contract data and market data (orders: orders.py).
 
 Each handler takes ``(conn, fields)`` with ``fields[0]`` the client message id, exactly as
 ib_async 2.1.0 encodes it at server version 178 (see ../shared/notes/ibkr.md, section 2.2).
@@ -6,13 +6,9 @@ ib_async 2.1.0 encodes it at server version 178 (see ../shared/notes/ibkr.md, se
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from edge.gateway_fake.market import UNDERLYING_CON_ID, Listing
-from edge.gateway_fake.streaming import Subscription, quote_for, tick_frames
-
-if TYPE_CHECKING:
-    from edge.gateway_fake.server import Connection, Handler
+from devstack.ibgateway.connection import Connection, Handler, Subscription
+from devstack.ibgateway.market import UNDERLYING_CON_ID, Listing
+from devstack.ibgateway.streaming import quote_for, tick_frames
 
 MESSAGES = {
     100: "Max rate of messages per second has been exceeded",
@@ -41,10 +37,6 @@ def start_api(conn: Connection, fields: list[str]) -> None:
 
 def positions(conn: Connection, fields: list[str]) -> None:
     conn.send(62, 1)
-
-
-def open_orders(conn: Connection, fields: list[str]) -> None:
-    conn.send(53, 1)
 
 
 def completed_orders(conn: Connection, fields: list[str]) -> None:
@@ -186,7 +178,6 @@ def cancel_market_data(conn: Connection, fields: list[str]) -> None:
 HANDLERS: dict[int, Handler] = {
     71: start_api,
     61: positions,
-    5: open_orders,
     99: completed_orders,
     6: account_updates,
     76: account_updates_multi,

@@ -1,4 +1,4 @@
-"""``python -m edge.gateway_fake --port 4002``: the fake IB Gateway, standalone (the demo runs it).
+"""``python -m devstack.ibgateway --port 4002``: the fake IB Gateway, standalone (the demo runs it).
 
 Outside market hours the gateway pretends: with ``--clock-start auto`` (the default) it runs the
 clock from now during a session, else from 10:00 New York on the latest session day. Give the
@@ -14,7 +14,8 @@ import signal
 import sys
 from datetime import datetime, time, timezone
 
-from edge.gateway_fake.server import FakeGateway, today_market
+from devstack.ibgateway.market import today_market
+from devstack.ibgateway.server import FakeGateway
 from spyglass.clock import NEW_YORK, is_market_open, parse_new_york
 
 
@@ -32,7 +33,7 @@ def resolve_clock_start(text: str) -> datetime | None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m edge.gateway_fake", description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(prog="python -m devstack.ibgateway", description=__doc__.splitlines()[0])
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=4002)
     p.add_argument("--cadence", type=float, default=0.1, help="seconds between market steps (0: flat out)")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from ib_async.decoder import Decoder
 
-from edge.gateway_fake.orders import ComboLeg, FakeOrder, send_open_order, send_status
+from devstack.ibgateway.book import ComboLeg, FakeOrder
+from devstack.ibgateway.orders import send_open_order, send_status
 
 
 class Captured:
