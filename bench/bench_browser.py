@@ -28,7 +28,8 @@ from devstack.listen import subscribe
 from devstack.stack import LocalStack
 from functions.codec import decode, encode_compact
 from spyglass.contract import iso_ms
-from spyglass.market import SimConfig, dumps_snapshot, simulate_day
+from spyglass.jsonl import dumps_snapshot
+from spyglass.sim import SimConfig, simulate_day
 from tests.browser.kit import launch, queue, wait
 
 SAMPLES = 150

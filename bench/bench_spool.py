@@ -26,7 +26,8 @@ from edge.collector.publisher import Publisher
 from edge.collector.spool import Spool
 from functions.codec import encode_compact
 from spyglass.contract import Snapshot
-from spyglass.market import SimConfig, dumps_snapshot, simulate_day
+from spyglass.jsonl import dumps_snapshot
+from spyglass.sim import SimConfig, simulate_day
 
 N = 1000
 

@@ -28,7 +28,8 @@ from functions.codec import encode_compact
 from functions.settings import SNAPSHOT_QUEUE
 from spyglass.clock import parse_new_york
 from spyglass.contract import iso_ms
-from spyglass.market import InjectionConfig, SimConfig, dumps_snapshot, simulate_day
+from spyglass.jsonl import dumps_snapshot
+from spyglass.sim import InjectionConfig, SimConfig, simulate_day
 
 
 def feed(conn: str, cfg: SimConfig, speed: float, stop: threading.Event) -> None:

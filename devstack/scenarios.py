@@ -37,7 +37,7 @@ from devstack.stack import REPO, LocalStack
 from functions.codec import CLAIM_CHECK, encode_compact
 from spyglass.clock import NEW_YORK
 from spyglass.contract import iso_ms, parse_iso
-from spyglass.market import InjectionConfig, SimConfig, simulate_day
+from spyglass.sim import InjectionConfig, SimConfig, simulate_day
 
 DAY = date(2026, 11, 24)
 CLOCK_START = "2026-11-24T20:00:00.000Z"

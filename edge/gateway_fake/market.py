@@ -16,7 +16,7 @@ import numpy as np
 
 from spyglass.clock import NEW_YORK, session_close
 from spyglass.contract import parse_iso
-from spyglass.market import InjectionConfig, SimConfig, simulate_day
+from spyglass.sim import InjectionConfig, SimConfig, simulate_day
 
 UNDERLYING_CON_ID = 756733  # SPY's real conId; any stable number would do
 _OPTION_CON_ID0 = 800_000_000
