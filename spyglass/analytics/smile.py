@@ -314,10 +314,6 @@ class SmileFit:
     def vol(self, strike: np.ndarray) -> np.ndarray:
         return spline_vol(self.z(np.asarray(strike, dtype=np.float64)), self.coef, self.z_lo, self.z_hi)
 
-    def vol_at_moneyness(self, k: np.ndarray) -> np.ndarray:
-        """Fitted vol at log-moneyness ln(K/F): the form that carries over to the next snapshot."""
-        return spline_vol(k / (self.atm_vol * math.sqrt(self.t)), self.coef, self.z_lo, self.z_hi)
-
     def prior(self) -> dict | None:
         """What the next snapshot needs to warm-start from this smile (JSON-safe)."""
         if not self.ok:

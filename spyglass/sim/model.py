@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 
 import numpy as np
 
@@ -157,7 +157,3 @@ def quote_ticks(fair: np.ndarray, width: np.ndarray, noise: np.ndarray, tick: fl
     bid = np.clip(bid, fl - width + 1, fl)
     bid = bid.astype(np.int64)
     return bid, bid + width
-
-
-def minutes_between(a: datetime, b: datetime) -> float:
-    return (b - a).total_seconds() / 60.0
