@@ -15,7 +15,6 @@ import numpy as np
 
 from spyglass.analytics.exposure import gamma_exposure
 from spyglass.analytics.pricing import PricedChain, carry_inputs, expiry_close_of, price_chain
-from spyglass.analytics.summary import ChainAnalytics, summarize
 from spyglass.config import DetectorConfig, underlying_spec
 from spyglass.contract import Anomaly, Snapshot, iso_ms
 from spyglass.detect import confirm, floods, freshness, incidents, lifecycle, quality, screen
@@ -31,6 +30,8 @@ from spyglass.detect.rules import (
     volume_spike,
 )
 from spyglass.detect.state import ChainState, ContractSeries
+from spyglass.wire.summary import ChainAnalytics, summarize
+
 
 @dataclass(frozen=True, slots=True)
 class ScoreResult:

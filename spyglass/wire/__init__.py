@@ -1,0 +1,1 @@
+"""What crosses processes (queue messages, table rows, SignalR payloads), shared by edge and cloud."""
