@@ -8,6 +8,7 @@ from datetime import datetime
 import numpy as np
 
 from spyglass.analytics.black import black_price, norm_cdf
+from spyglass.clock import SECONDS_PER_YEAR
 
 
 def ts(s: str) -> datetime:
@@ -15,7 +16,7 @@ def ts(s: str) -> datetime:
 
 
 def years_left(snap: dict) -> float:
-    return (ts(snap["expiry_close"]) - ts(snap["ts"])).total_seconds() / (365 * 86400)
+    return (ts(snap["expiry_close"]) - ts(snap["ts"])).total_seconds() / SECONDS_PER_YEAR
 
 
 def forward(snap: dict) -> float:
