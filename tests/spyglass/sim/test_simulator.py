@@ -204,3 +204,20 @@ def test_start_after_open_carries_morning_volume():
 def test_full_day_size():
     ses = resolve_session(SimConfig(trading_date=MONDAY))
     assert ses.n_snapshots == 23_400 and math.isclose(ses.hours, 6.5)
+
+
+def test_the_simulation_is_the_day_its_pieces_are_typed_against():
+    """The schedule, injections and conditions see the day through ``sim.day`` protocols; the simulator
+    must keep every member they name (a rename there would only fail deep inside a messy day)."""
+    import inspect
+
+    from spyglass.sim.day import Day, Lines
+
+    sim = simulate_day(SimConfig(trading_date=MONDAY, start="10:00", end="10:01"))
+    for proto, obj in ((Day, sim), (Lines, sim.schedule)):
+        names = set(inspect.get_annotations(proto)) | {
+            n for n, v in vars(proto).items() if not n.startswith("_") and (callable(v) or isinstance(v, property))
+        }
+        missing = sorted(n for n in names if not hasattr(obj, n))
+        assert not missing, (proto.__name__, missing)
+        assert len(names) >= 4
