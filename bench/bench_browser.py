@@ -26,10 +26,10 @@ sys.path.insert(0, str(ROOT))
 
 from devstack.listen import subscribe
 from devstack.stack import LocalStack
-from functions.codec import decode, encode_compact
 from spyglass.contract import iso_ms
 from spyglass.jsonl import dumps_snapshot
 from spyglass.sim import SimConfig, simulate_day
+from spyglass.wire.queue import decode, encode_compact
 from tests.browser.kit import launch, queue, wait
 
 SAMPLES = 150

@@ -24,10 +24,10 @@ from devstack.azurite import Azurite
 from edge.collector.publish_queue import QueueTarget
 from edge.collector.publisher import Publisher
 from edge.collector.spool import Spool
-from functions.codec import encode_compact
 from spyglass.contract import Snapshot
 from spyglass.jsonl import dumps_snapshot
 from spyglass.sim import SimConfig, simulate_day
+from spyglass.wire.queue import encode_compact
 
 N = 1000
 

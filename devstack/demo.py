@@ -2,7 +2,7 @@
 
 Starts Azurite, the local SignalR service, the local Functions host and the
 dashboard, then the edge as in production: a fake IB Gateway streams a
-simulated 0DTE market with injected anomalies, and ``spyglass collect
+simulated 0DTE market with injected anomalies, and ``python -m edge.collector
 --source ibkr`` (the real ib_async client) spools its snapshots and publishes
 them to ``chain-snapshots``. ``--feed direct`` instead enqueues simulated
 snapshots straight away (any ``--speed``). It prints what arrives over
@@ -24,12 +24,11 @@ from azure.storage.queue import QueueClient, TextBase64EncodePolicy
 from devstack.edge import LocalEdge
 from devstack.listen import subscribe
 from devstack.stack import REPO, LocalStack
-from functions.codec import encode_compact
-from functions.settings import SNAPSHOT_QUEUE
 from spyglass.clock import parse_new_york
 from spyglass.contract import iso_ms
 from spyglass.jsonl import dumps_snapshot
 from spyglass.sim import InjectionConfig, SimConfig, simulate_day
+from spyglass.wire.queue import SNAPSHOT_QUEUE, encode_compact
 
 
 def feed(conn: str, cfg: SimConfig, speed: float, stop: threading.Event) -> None:
@@ -100,7 +99,7 @@ Ctrl-C stops everything.""", flush=True)
                              seed=args.seed, rate_per_hour=args.rate_per_hour).start()
             print(f"""Edge (logs and recordings in out/demo-stack/edge/):
   fake IB Gateway 127.0.0.1:{edge.gateway_port}, simulated SPY 0DTE session from 10:00 New York
-  collector      spyglass collect --source ibkr (ib_async) -> SQLite spool -> {SNAPSHOT_QUEUE}
+  collector      python -m edge.collector --source ibkr (ib_async) -> SQLite spool -> {SNAPSHOT_QUEUE}
   ops            {edge.ops}/readyz   {edge.ops}/metrics
 """, flush=True)
         else:

@@ -1,4 +1,4 @@
-"""The edge box, locally: the fake IB Gateway and ``spyglass collect --source ibkr`` publishing to Azurite.
+"""The edge box, locally: the fake IB Gateway and ``python -m edge.collector --source ibkr`` publishing to Azurite.
 
 The demo runs the production path: the real ib_async client reads the fake gateway's
 simulated market, the collector builds snapshots, spools them in SQLite and drains them
@@ -41,7 +41,7 @@ class LocalEdge:
             "--seed", str(self.seed), "--inject", "--rate-per-hour", str(self.rate_per_hour)])
         self._wait_for(gateway, "gateway", "listening on", timeout)
         self._spawn("collector", [
-            "-m", "spyglass.cli", "collect", "--source", "ibkr", "--port", str(self.gateway_port),
+            "-m", "edge.collector", "--source", "ibkr", "--port", str(self.gateway_port),
             "--clock-start", self.clock_start, "--queue", self.storage_connection, "--spool", str(spool),
             "--record", str(self.work_dir / "recordings"), "--ops-port", str(self.ops_port)])
         return self

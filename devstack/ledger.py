@@ -33,9 +33,9 @@ from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
 from azure.data.tables import TableClient
 from azure.storage.queue import QueueClient, TextBase64EncodePolicy
 
-from functions.settings import SNAPSHOT_QUEUE
-from functions.storage import chain_partition
 from spyglass.contract import Snapshot, iso_ms
+from spyglass.wire.queue import POISON_QUEUE, SNAPSHOT_QUEUE
+from spyglass.wire.tables import chain_partition
 
 REFUSALS = ("out_of_order", "stale", "after_close", "clock_skew")
 _CLAIM_NAME = re.compile(r'"blob":"edge/([A-Z][A-Z0-9.]{0,9})/[0-9-]{10}/([0-9T:.-]{23}Z)')
@@ -187,10 +187,10 @@ def longest_stall(applied: list[tuple[datetime, datetime]], recovered: datetime 
 
 def poisoned_snapshots(conn: str) -> set[tuple[str, str]]:
     """(underlying, ts) of the poison queue's snapshots that still decode."""
-    from functions.codec import decode
+    from spyglass.wire.queue import decode
 
     found: set[tuple[str, str]] = set()
-    for m in queue(conn, SNAPSHOT_QUEUE + "-poison").peek_messages(max_messages=32):
+    for m in queue(conn, POISON_QUEUE).peek_messages(max_messages=32):
         text = base64.b64decode(m.content).decode(errors="replace")
         claim = _CLAIM_NAME.search(text)  # a claim-check names its snapshot: edge/<underlying>/<expiry>/<ts>
         if claim:

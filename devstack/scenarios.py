@@ -34,10 +34,10 @@ from azure.core.exceptions import ResourceNotFoundError
 
 from devstack.ledger import Outcome, Sent, expected_onsets, queue, settle
 from devstack.stack import REPO, LocalStack
-from functions.codec import CLAIM_CHECK, encode_compact
 from spyglass.clock import NEW_YORK
 from spyglass.contract import iso_ms, parse_iso
 from spyglass.sim import InjectionConfig, SimConfig, simulate_day
+from spyglass.wire.queue import CLAIM_CHECK, encode_compact
 
 DAY = date(2026, 11, 24)
 CLOCK_START = "2026-11-24T20:00:00.000Z"
@@ -133,7 +133,7 @@ def paced(items: Iterable, spacing: float, fn: Callable) -> None:
 def history_count(conn: str, underlying: str) -> int:
     from azure.data.tables import TableClient
 
-    from functions.storage import chain_partition
+    from spyglass.wire.tables import chain_partition
 
     rows = TableClient.from_connection_string(conn, "chainstate").query_entities(
         "PartitionKey eq @pk and RowKey lt @end", parameters={"pk": chain_partition(underlying, DAY.isoformat()),
@@ -305,7 +305,7 @@ def _peak_rss(pid: int) -> int:
 
 @dataclass
 class Collector:
-    """``spyglass collect --source sim`` publishing to the stack, as a process that can be killed."""
+    """``python -m edge.collector --source sim`` publishing to the stack, as a process that can be killed."""
 
     conn: str
     work: Path
@@ -323,7 +323,7 @@ class Collector:
         now = self.market_start + timedelta(seconds=time.monotonic() - self.started)
         log = open(self.work / "collector.log", "ab")  # noqa: SIM115 - lives as long as the process
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "spyglass.cli", "collect", "--source", "sim", "--underlying", self.underlying,
+            [sys.executable, "-m", "edge.collector", "--source", "sim", "--underlying", self.underlying,
              "--scan-interval", str(self.interval), "--seed", "5", "--queue", self.conn,
              "--spool", str(self.work / "spool.db"), "--record", str(self.work / "rec"), "--ops-port", "-1",
              "--clock-start", now.astimezone(NEW_YORK).isoformat()],

@@ -20,7 +20,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from devstack.azurite import Azurite
-from functions.settings import CLOCK_SETTING
+from spyglass.clock import CLOCK_SETTING
 from spyglass.contract import parse_iso
 
 REPO = Path(__file__).resolve().parents[1]
@@ -96,7 +96,7 @@ class LocalStack:
         settings = {"AzureWebJobsStorage": self.storage_connection, SIGNALR_SETTING: self.signalr_connection,
                     **({CLOCK_SETTING: str(self.clock_offset_s)} if self.clock_start else {}), **self.settings}
         port = self._host_ports.setdefault(n, self.api_port if n == 0 else free_port())
-        args = [sys.executable, "-m", "devstack.host", "--app", "function_app", "--port", str(port)]
+        args = [sys.executable, "-m", "devstack.host", "--app", str(REPO / "function_app.py"), "--port", str(port)]
         if self.message_lease is not None:
             args += ["--message-lease", str(self.message_lease)]
         for k, v in settings.items():

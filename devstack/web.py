@@ -159,7 +159,10 @@ class StaticWebApp:
     def app(self) -> ASGIApp:
         @contextlib.asynccontextmanager
         async def lifespan(_: Starlette) -> AsyncIterator[None]:
-            async with httpx.AsyncClient(timeout=30) as self._http:
+            # pooled connections are dropped after 1 s idle, well before the backend's keep-alive timeout (uvicorn's
+            # 5 s) closes them. With equal timeouts (httpx's default is also 5 s) a request sent just as the backend
+            # gives up on the idle connection finds it closed: a 502 that came and went with the machine's load
+            async with httpx.AsyncClient(timeout=30, limits=httpx.Limits(keepalive_expiry=1.0)) as self._http:
                 yield
 
         methods = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
@@ -237,10 +240,10 @@ class StaticWebApp:
         headers["x-functions-key"] = self.function_key
         params = [(k, v) for k, v in request.query_params.multi_items() if k != "code"]  # no key from the browser
         url = self.api.rstrip("/") + quote(path[len("/api"):])  # the resolved path, escaped again
+        body = await request.body()
         try:
             assert self._http is not None, "served without its lifespan"
-            upstream = await self._http.request(request.method, url, params=params, headers=headers,
-                                                content=await request.body())
+            upstream = await self._http.request(request.method, url, params=params, headers=headers, content=body)
         except httpx.InvalidURL as exc:
             return PlainTextResponse(f"Bad Request - Invalid URL ({exc})", 400)
         except httpx.HTTPError as exc:

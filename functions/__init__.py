@@ -1,1 +1,1 @@
-"""Azure Functions adapters: blueprints call the spyglass core; storage and wire formats live here."""
+"""Azure Functions adapter, a leaf: blueprints call the spyglass core (the wire formats: spyglass.wire)."""

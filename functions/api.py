@@ -1,6 +1,6 @@
 """HTTP API: anomalies, chain analytics, signals, health. Reads only; keys required except health.
 
-Keys are the default; ``API_AUTH_LEVEL=anonymous`` (settings.api_auth_level) is for the app linked
+Keys are the default; ``API_AUTH_LEVEL=anonymous`` (auth.api_auth_level) is for the app linked
 behind the Static Web App, whose link is then the gate.
 
 Every filter is a fixed OData template with named parameters (see params.py);
@@ -22,19 +22,21 @@ from azure.core.exceptions import AzureError
 from functions import storage
 from functions.chainstate import STATE_ROW
 from functions.http import DATA_AUTH, error, json_response, route
-from functions.keys import day_partition, time_row
-from functions.params import (MAX_HISTORY_WINDOW, AnomalyQuery, ParamError, parse_date, parse_every, parse_limit,
-                              parse_time, parse_underlying, signals_since, window)
+from functions.params import (MAX_HISTORY_WINDOW, AnomalyQuery, OutcomeQuery, ParamError, parse_date, parse_every,
+                              parse_limit, parse_time, parse_underlying, signals_since, window)
 from functions.settings import settings
 from spyglass import __version__
 from spyglass.clock import NEW_YORK
 from spyglass.contract import iso_ms
+from spyglass.outcome import grade
+from spyglass.wire.tables import OUTCOME_SELECT, chain_partition, entity_anomaly, entity_markouts, rows_since
 
 bp = func.Blueprint()
 log = logging.getLogger("spyglass.api")
 _ID = re.compile(r"^[0-9a-f]{24}$")
 _CHAIN = re.compile(r"([A-Z][A-Z0-9.]{0,9})-(\d{4})(\d\d)(\d\d)")  # a chain state's PartitionKey
 MAX_CHAINS = 1000  # chain states read by /chains: far more than underlyings x expiries kept
+MAX_GRADED = 100_000  # alerts read by outcomes/summary: the answer says when it stopped there
 
 
 def _now() -> datetime:
@@ -80,8 +82,27 @@ def list_anomalies(req: func.HttpRequest) -> func.HttpResponse:
     flt, params = q.table_filter()
     pages = storage.table(settings().anomalies_table).query_entities(
         flt, parameters=params, results_per_page=q.limit).by_page(continuation_token=q.continuation)
-    items = [storage.entity_anomaly(e) for e in next(pages, [])]
+    items = [entity_anomaly(e) for e in next(pages, [])]
     return json_response({"items": items, "count": len(items), "continuation": q.next_token(pages.continuation_token)})
+
+
+@route(bp, "outcomes/summary", "GET", auth_level=DATA_AUTH)
+def outcomes_summary(req: func.HttpRequest) -> func.HttpResponse:
+    """The alert types graded by their markouts in a window: per type, severity (and all) and horizon."""
+    try:
+        q = OutcomeQuery.from_params(dict(req.params), settings().default_underlying, _now())
+    except ParamError as exc:
+        return error(400, str(exc))
+    flt, params = q.table_filter()
+    rows = storage.table(settings().anomalies_table).query_entities(flt, parameters=params, select=OUTCOME_SELECT)
+    marks, read = [], 0
+    for e in islice(rows, MAX_GRADED):
+        read += 1
+        if q.type is None or e.get("type") == q.type:
+            marks += entity_markouts(e)
+    items = [g.to_dict() for g in grade(marks, by_severity=True)]
+    return json_response({"underlying": q.underlying, "since": iso_ms(q.since), "until": iso_ms(q.until),
+                          "items": items, "count": len(items), "alerts_read": read, "truncated": read == MAX_GRADED})
 
 
 @route(bp, "anomalies/{id}", "GET", auth_level=DATA_AUTH)
@@ -91,7 +112,7 @@ def get_anomaly(req: func.HttpRequest) -> func.HttpResponse:
         return error(400, "id must be 24 lowercase hex characters")
     found = storage.table(settings().anomalies_table).query_entities("id eq @id", parameters={"id": anomaly_id})
     for e in found:
-        return json_response(storage.entity_anomaly(e))
+        return json_response(entity_anomaly(e))
     return error(404, f"no anomaly {anomaly_id}")
 
 
@@ -105,7 +126,9 @@ def chain_latest(req: func.HttpRequest) -> func.HttpResponse:
     states = chains.query_entities("PartitionKey ge @lo and PartitionKey lt @hi and RowKey eq @row",
                                    parameters={"lo": f"{underlying}-", "hi": f"{underlying}-~", "row": STATE_ROW},
                                    select=["PartitionKey", "last_ts"])
-    newest = max(states, key=lambda e: e["last_ts"], default=None)
+    # a chain whose first snapshots are still parked has a state row and no last_ts yet
+    newest = max((e for e in states if isinstance(e.get("last_ts"), datetime)), key=lambda e: e["last_ts"],
+                 default=None)
     found = storage.newest_analytics(chains, newest["PartitionKey"]) if newest is not None else None
     return json_response(found) if found else error(404, f"no snapshot of {underlying} yet")
 
@@ -120,7 +143,7 @@ def chain_at(req: func.HttpRequest) -> func.HttpResponse:
     except ParamError as exc:
         return error(400, str(exc))
     found = storage.newest_analytics(storage.table(settings().chainstate_table),
-                                     storage.chain_partition(underlying, expiry), at)
+                                     chain_partition(underlying, expiry), at)
     if found is None:
         return error(404, f"no {underlying} snapshot for expiry {expiry} at or before {at.isoformat()}")
     return json_response(found)
@@ -139,7 +162,7 @@ def chain_history(req: func.HttpRequest) -> func.HttpResponse:
     except ParamError as exc:
         return error(400, str(exc))
     every, series = storage.analytics_series(storage.table(settings().chainstate_table),
-                                             storage.chain_partition(underlying, expiry), since, until, every, points)
+                                             chain_partition(underlying, expiry), since, until, every, points)
     return json_response({"underlying": underlying, "expiry": expiry, "every": every, "items": series,
                           "count": len(series)})
 
@@ -158,9 +181,7 @@ def list_signals(req: func.HttpRequest) -> func.HttpResponse:
         limit = parse_limit(req.params.get("limit"))
     except ParamError as exc:
         return error(400, str(exc))
-    rows = storage.table(settings().signals_table).query_entities(
-        "PartitionKey ge @pk_lo and PartitionKey le @pk_hi and RowKey gt @rk",
-        parameters={"pk_lo": day_partition(underlying, since), "pk_hi": day_partition(underlying, max(since, now)),
-                    "rk": time_row(since)}, results_per_page=limit)
-    items = [storage.entity_anomaly(e) for e in islice(rows, limit)]
+    flt, params = rows_since(underlying, since, max(since, now))
+    rows = storage.table(settings().signals_table).query_entities(flt, parameters=params, results_per_page=limit)
+    items = [entity_anomaly(e) for e in islice(rows, limit)]
     return json_response({"items": items, "count": len(items), "since": iso_ms(since)})

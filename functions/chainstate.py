@@ -4,8 +4,8 @@ Everything about a chain lives in one partition of table ``chainstate`` (``SPY-2
 
 - ``state``: ``last_ts``, the ordering cursor (``order_session``, ``order_seq``), counters
   (``late``, ``missing``), the gzip JSON of ``spyglass.detect.state.ChainState`` and an
-  **outbox**: the anomalies of the snapshot that produced this state;
-- the history rows (one per stored snapshot, newest first: ``functions/storage.py``);
+  **outbox**: the anomalies of the snapshot that produced this state, and the outcomes it completed;
+- the history rows (one per stored snapshot, newest first: ``spyglass/wire/tables.py``);
 - ``park-...`` rows: the chain's buffer of snapshots waiting for their turn
   (``functions/ordering.py``), each holding its message text.
 
@@ -35,10 +35,9 @@ from azure.core import MatchConditions
 from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
 from azure.data.tables import TableClient, TableTransactionError, UpdateMode
 
-from functions.keys import epoch_ms, inverted_row
 from functions.ordering import Cursor, Pending
-from functions.storage import chain_partition, get_bytes, gz, put_bytes
 from spyglass.detect.state import ChainState
+from spyglass.wire.tables import chain_partition, epoch_ms, get_bytes, gz, inverted_row, put_bytes
 
 STATE_ROW = "state"
 PARK = "park-"  # park rows: "park-s-<session>-<seq>" or, without seq, "park-t-<epoch ms>"
@@ -96,7 +95,7 @@ def commit(table: TableClient, stored: StoredState, state: ChainState, cursor: C
     Returns the state's new ETag; raises ``StateConflict`` if another writer got there first.
     """
     pk = chain_partition(state.underlying, state.expiry)
-    pending = bool(outbox.get("anomalies"))
+    pending = bool(outbox.get("anomalies") or outbox.get("outcomes"))
     entity = {"PartitionKey": pk, "RowKey": STATE_ROW, "last_ts": state.last_ts, "last_seq": _text(state.last_seq),
               "order_session": cursor.session or "", "order_seq": _text(cursor.seq),
               "pending": pending, **(counts if counts is not None else stored.counts)}

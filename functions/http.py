@@ -9,7 +9,7 @@ from typing import Any
 import azure.functions as func
 import orjson
 
-from functions.settings import api_auth_level
+from functions.auth import api_auth_level
 
 DATA_AUTH = func.AuthLevel(api_auth_level())  # keys unless the app sits behind the Static Web App
 # Every method a Functions HTTP binding can name. The host answers a method the binding does not list with

@@ -18,9 +18,9 @@ import orjson
 
 from functions import params, tokens
 from functions.http import json_response, route
-from functions.storage import SERIES_FIELDS
 from spyglass import __version__
 from spyglass.contract import ANOMALY_TYPES, SEVERITIES
+from spyglass.wire.tables import SERIES_FIELDS
 
 bp = func.Blueprint()
 SCHEMAS = Path(__file__).resolve().parent.parent / "docs" / "schemas"
@@ -65,7 +65,8 @@ def document() -> dict[str, Any]:
     for key in ("$schema", "$id"):  # $id would re-base every $ref below it
         anomaly.pop(key, None)
     defs = anomaly.pop("$defs", {})
-    anomaly = orjson.loads(orjson.dumps(anomaly).replace(b'"#/$defs/', b'"#/components/schemas/'))
+    anomaly, defs = (orjson.loads(orjson.dumps(x).replace(b'"#/$defs/', b'"#/components/schemas/'))
+                     for x in (anomaly, defs))
     snapshot = orjson.loads((SCHEMAS / "chain-snapshot-1.schema.json").read_bytes())
     timestamp = {**snapshot["$defs"]["timestamp"], "examples": ["2026-11-24T15:30:00Z"]}
     day = {k: v for k, v in anomaly["properties"]["expiry"].items() if k != "description"}
@@ -118,6 +119,16 @@ def document() -> dict[str, Any]:
                 [_param("id", "path", {"type": "string", "minLength": 24, "maxLength": 24,
                                          "pattern": "^[0-9a-f]{24}" + _GUARD}, "anomaly id", True)],
                 _json({"$ref": "#/components/schemas/Anomaly"}, "the anomaly"), "400", "404"),
+            "/outcomes/summary": _get(
+                "The alert types graded by the market: each alert's trade marked out at 5 s, 30 s, 2 min, 5 min "
+                "and at the settlement (anomaly/1 `outcome`), aggregated per type, severity (and `all`) and "
+                f"horizon. The window is at most {params.MAX_OUTCOME_WINDOW.days} days; every alert in it is read, up "
+                "to a bound (`truncated` says when it was reached), so the answer is one short list, not pages.",
+                [_param("since", "query", _TIME, "start (default: until minus one day)"),
+                 _param("until", "query", _TIME, "end (default: now)"),
+                 _param("type", "query", {"type": "string", "enum": list(ANOMALY_TYPES)},
+                        "only alerts of this primary type"), underlying],
+                _json({"$ref": "#/components/schemas/OutcomeSummary"}, "the grades"), "400"),
             "/chain/latest": _get("Analytics of the newest snapshot", [underlying],
                                   _json({"$ref": "#/components/schemas/ChainAnalytics"}, "chain analytics"),
                                   "400", "404"),
@@ -172,6 +183,30 @@ def document() -> dict[str, Any]:
                                "status": {"enum": ["ok", "unhealthy"]}, "storage": {"enum": ["ok", "unreachable"]},
                                "version": {"type": "string"}}},
                 "Chains": _page("#/components/schemas/ChainFreshness"),
+                "OutcomeSummary": {
+                    "type": "object", "required": ["underlying", "since", "until", "items", "count", "alerts_read",
+                                                   "truncated"],
+                    "properties": {
+                        "underlying": {"type": "string"}, "since": {"$ref": "#/components/schemas/utcMillis"},
+                        "until": {"$ref": "#/components/schemas/utcMillis"}, "count": {"type": "integer", "minimum": 0},
+                        "alerts_read": {"type": "integer", "minimum": 0}, "truncated": {"type": "boolean"},
+                        "items": {"type": "array", "items": {"$ref": "#/components/schemas/OutcomeGrade"}}}},
+                "OutcomeGrade": {
+                    "type": "object",
+                    "required": ["type", "severity", "horizon", "n", "missing", "share_positive", "mean", "median",
+                                 "ci_low", "ci_high", "mean_exit"],
+                    "properties": {
+                        "type": {"type": "string", "enum": list(ANOMALY_TYPES)},
+                        "severity": {"type": "string", "enum": [*SEVERITIES, "all"]},
+                        "horizon": {"type": "string", "enum": ["5s", "30s", "2m", "5m", "settle"]},
+                        "n": {"type": "integer", "minimum": 0, "description": "markouts read"},
+                        "missing": {"type": "integer", "minimum": 0, "description": "horizons with no usable quote"},
+                        "share_positive": {"type": ["number", "null"], "description": "of the markouts to mid"},
+                        "mean": {"type": ["number", "null"], "description": "to mid, $ per contract after fees"},
+                        "median": {"type": ["number", "null"]},
+                        "ci_low": {"type": ["number", "null"], "description": "the mean's 95% interval (n >= 2)"},
+                        "ci_high": {"type": ["number", "null"]},
+                        "mean_exit": {"type": ["number", "null"], "description": "closing across the spread"}}},
                 "ChainFreshness": {"type": "object", "required": ["underlying", "expiry", "ts", "age_seconds"],
                                    "properties": {
                     "underlying": {"type": "string"}, "expiry": {"type": "string", "format": "date"},

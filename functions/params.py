@@ -19,20 +19,21 @@ from datetime import date, datetime, timedelta
 from typing import Any, Mapping
 
 from functions import tokens
-from functions.keys import day_partition, time_row
-from functions.storage import FACET_COLUMN
 from spyglass.contract import _DATE_RE, _TS_RE, ANOMALY_TYPES, SEVERITIES, iso_ms, parse_iso
+from spyglass.wire.tables import FACET_COLUMN, day_partition, time_row
 
 MAX_LIMIT = 1000
 DEFAULT_LIMIT = 100
 DEFAULT_WINDOW = timedelta(days=1)
 MAX_ANOMALY_WINDOW = timedelta(days=400)  # anomalies: until - since; one page of Table storage per request
 MAX_HISTORY_WINDOW = timedelta(days=1)  # chain/history: until - since
+MAX_OUTCOME_WINDOW = timedelta(days=31)  # outcomes/summary: until - since (every alert in it is read)
 SIGNALS_LOOKBACK = timedelta(days=7)  # signals: an older since is moved up to this (and the answer says so)
 UNDERLYING_PATTERN = r"^[A-Z][A-Z0-9.]{0,9}$"
 _UNDERLYING = re.compile(UNDERLYING_PATTERN)
 ANOMALY_PARAMS = frozenset({"since", "until", "type", "severity", "right", "min_strike", "max_strike", "underlying",
                             "limit", "continuation", "code"})  # code: the function key, read by the host
+OUTCOME_PARAMS = frozenset({"since", "until", "type", "underlying", "code"})
 
 
 # A type filter matches an anomaly of that type and an incident with it as a facet: one fixed clause
@@ -231,3 +232,26 @@ def signals_since(value: str | None, now: datetime) -> datetime:
     since = parse_time("since", value) or now - timedelta(hours=1)
     return max(since, now - SIGNALS_LOOKBACK)
 
+
+@dataclass(frozen=True, slots=True)
+class OutcomeQuery:
+    """outcomes/summary: the alerts of one underlying in a window, optionally of one (primary) type."""
+
+    underlying: str
+    since: datetime
+    until: datetime
+    type: str | None = None
+
+    @classmethod
+    def from_params(cls, p: Mapping[str, str], default_underlying: str, now: datetime) -> OutcomeQuery:
+        unknown = set(p) - OUTCOME_PARAMS
+        if unknown:
+            raise ParamError(f"unknown parameter(s): {', '.join(sorted(unknown))}")
+        until = parse_time("until", p.get("until")) or now
+        return cls(parse_underlying(p.get("underlying"), default_underlying),
+                   window(parse_time("since", p.get("since")), until, DEFAULT_WINDOW, MAX_OUTCOME_WINDOW), until,
+                   parse_choice("type", p.get("type"), ANOMALY_TYPES))
+
+    def table_filter(self) -> tuple[str, dict[str, Any]]:
+        """The window's rows (the type is the alert's primary one, matched after reading: a facet is not graded)."""
+        return AnomalyQuery(self.underlying, self.since, self.until).table_filter()

@@ -9,8 +9,8 @@ from __future__ import annotations
 import azure.functions as func
 
 from functions.http import DATA_AUTH, route
+from spyglass.wire.realtime import HUB
 
-HUB = "spyglass"
 SIGNALR_SETTING = "AzureSignalRConnectionString"
 
 bp = func.Blueprint()

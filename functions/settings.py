@@ -1,4 +1,4 @@
-"""App settings (environment variables, as Azure Functions provides them), read once."""
+"""App settings (environment variables, as Azure Functions provides them), read once; who may call: auth.py."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 
-SNAPSHOT_QUEUE = "chain-snapshots"  # fixed: the edge, the trigger and the infrastructure all name it
-CLOCK_SETTING = "SPYGLASS_CLOCK_OFFSET_S"  # demos, replays and tests: the app's clock minus real time, in seconds
+from spyglass.clock import CLOCK_SETTING
+from spyglass.wire.queue import DEFAULT_CLAIM_CONTAINER
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,7 +18,7 @@ class Settings:
     chainstate_table: str = "chainstate"
     signals_table: str = "signals"
     failures_table: str = "failures"  # the ingest function's record of each failed try (poison.py)
-    claim_container: str = "claim-checks"
+    claim_container: str = DEFAULT_CLAIM_CONTAINER
     retention_days: int = 30
     default_underlying: str = "SPY"
     clock_offset_s: float = 0.0
@@ -38,7 +38,7 @@ def settings() -> Settings:
         chainstate_table=env.get("CHAINSTATE_TABLE", "chainstate"),
         signals_table=env.get("SIGNALS_TABLE", "signals"),
         failures_table=env.get("FAILURES_TABLE", "failures"),
-        claim_container=env.get("CLAIM_CHECK_CONTAINER", "claim-checks"),
+        claim_container=env.get("CLAIM_CHECK_CONTAINER", DEFAULT_CLAIM_CONTAINER),
         retention_days=int(env.get("RETENTION_DAYS", "30")),
         default_underlying=env.get("DEFAULT_UNDERLYING", "SPY"),
         clock_offset_s=float(env.get(CLOCK_SETTING, "0")),
@@ -46,19 +46,3 @@ def settings() -> Settings:
         max_behind_s=float(env.get("SNAPSHOT_MAX_BEHIND_S", str(7 * 86400))),
     )
 
-
-API_AUTH_SETTING = "API_AUTH_LEVEL"
-API_AUTH_LEVELS = ("function", "anonymous")
-
-
-def api_auth_level() -> str:
-    """Who may call the data routes: ``function`` (a key; the default) or ``anonymous``.
-
-    ``anonymous`` is for a Function App linked as a Static Web App's backend: Azure then lets only
-    the linked site reach the app, and its proxy cannot add a key, so the link (and the site's
-    roles) is the gate. Read at import, when routes are declared; a bad value stops the app.
-    """
-    level = os.environ.get(API_AUTH_SETTING, "function").strip().lower()
-    if level not in API_AUTH_LEVELS:
-        raise RuntimeError(f"app setting {API_AUTH_SETTING}={level!r}: expected one of {', '.join(API_AUTH_LEVELS)}")
-    return level

@@ -1,8 +1,7 @@
-"""Table and blob access shared by the blueprints, and the entity shapes stored in them."""
+"""Table, queue and blob clients shared by the blueprints (the rows they hold: ``spyglass.wire.tables``)."""
 
 from __future__ import annotations
 
-import gzip
 import math
 import os
 import urllib.request
@@ -12,25 +11,16 @@ from functools import lru_cache
 from itertools import islice
 from typing import Any
 
-import orjson
 from azure.core.exceptions import HttpResponseError, ResourceExistsError, ResourceNotFoundError
 from azure.data.tables import TableClient, TableServiceClient
 from azure.storage.blob import BlobServiceClient
 from azure.storage.queue import QueueClient, TextBase64EncodePolicy
 
-from functions.keys import day_partition, epoch_ms, inverted_row, time_row
 from functions.settings import settings
-from spyglass.contract import ANOMALY_TYPES, Anomaly, iso_ms, parse_iso
+from spyglass.contract import iso_ms
+from spyglass.wire.queue import MessageError
+from spyglass.wire.tables import SERIES_FIELDS, entity_analytics, epoch_ms, inverted_row
 
-_JSON_FIELDS = ("evidence", "data_quality")
-# An incident's row also holds its facets (JSON) and, per facet type, a boolean column that a type
-# filter can match (Table storage has no "contains"); a row without facets has none of these.
-FACET_COLUMN = {t: f"facet_{t}" for t in ANOMALY_TYPES}
-FAST_GZIP = 1  # for what is written every snapshot (state, history): 3.5x faster than level 9, 6% more bytes
-# Beside the compressed document, each history row keeps these as columns, so the day's series can be
-# read with a projection instead of decompressing thousands of documents.
-_SUMMARY_FIELDS = ("spot", "forward", "atm_iv", "expected_move", "rr25_vol_points")
-SERIES_FIELDS = (*_SUMMARY_FIELDS, "gex_total")
 MAX_SERIES_ROWS = 30_000  # a full session at one snapshot a second is 23,400
 
 
@@ -140,10 +130,17 @@ def upsert_all(client: TableClient, entities: list[dict[str, Any]]) -> None:
             client.submit_transaction([("upsert", e) for e in rows[i:i + 100]])
 
 
+def merge_all(client: TableClient, entities: list[dict[str, Any]]) -> None:
+    """Merge columns into rows (created if absent); columns for one row are sent together, since a transaction
+    may touch an entity once."""
+    rows: dict[tuple[str, str], dict[str, Any]] = {}
+    for e in entities:
+        rows.setdefault((e["PartitionKey"], e["RowKey"]), {}).update(e)
+    upsert_all(client, list(rows.values()))  # a transaction's upsert merges (UpdateMode.MERGE)
+
+
 def fetch_blob(container: str, name: str, limit: int) -> bytes:
     """The blob, or its first ``limit + 1`` bytes when it is larger (the caller refuses it): never more."""
-    from functions.codec import MessageError
-
     try:
         return blob_service().get_blob_client(container, name).download_blob(offset=0, length=limit + 1).readall()
     except ResourceNotFoundError:
@@ -152,109 +149,6 @@ def fetch_blob(container: str, name: str, limit: int) -> bytes:
         if exc.status_code == 416:  # an empty blob: no byte 0 to start from
             return b""
         raise
-
-
-PROPERTY_LIMIT = 64 * 1024  # Table storage: one binary property holds at most 64 KiB
-
-
-def put_bytes(entity: dict[str, Any], name: str, data: bytes) -> dict[str, Any]:
-    """Store ``data`` in ``name``, ``name_1``, ``name_2``... of 64 KiB each (an entity holds up to 1 MiB)."""
-    entity[name] = data[:PROPERTY_LIMIT]
-    for i, start in enumerate(range(PROPERTY_LIMIT, len(data), PROPERTY_LIMIT), 1):
-        entity[f"{name}_{i}"] = data[start:start + PROPERTY_LIMIT]
-    return entity
-
-
-def get_bytes(entity: dict[str, Any], name: str) -> bytes:
-    """What ``put_bytes`` stored."""
-    parts, i = [bytes(entity[name])], 1
-    while f"{name}_{i}" in entity:
-        parts.append(bytes(entity[f"{name}_{i}"]))
-        i += 1
-    return b"".join(parts)
-
-
-def gz(obj: Any) -> bytes:
-    return gzip.compress(orjson.dumps(obj, option=orjson.OPT_SERIALIZE_NUMPY), compresslevel=FAST_GZIP, mtime=0)
-
-
-def anomaly_entity(a: Anomaly) -> dict[str, Any]:
-    """The table row for an anomaly: time-ordered, unique, and the same row when re-scored."""
-    row: dict[str, Any] = {
-        "PartitionKey": day_partition(a.underlying, a.ts),
-        "RowKey": time_row(a.ts, a.id),
-        "id": a.id,
-        "underlying": a.underlying,
-        "expiry": a.expiry.isoformat(),
-        "ts": a.ts,
-        "type": a.type,
-        "severity": a.severity,
-        "score": float(a.score),
-        "state": a.evidence.get("state", "new"),
-        "evidence": orjson.dumps(a.evidence).decode(),
-        "data_quality": orjson.dumps(a.data_quality).decode(),
-    }
-    if a.right is not None:
-        row["right"] = a.right
-    if a.strike is not None:
-        row["strike"] = float(a.strike)
-    if a.edge is not None:
-        row["edge"] = float(a.edge)
-    if a.facets:
-        row["facets"] = orjson.dumps(list(a.facets)).decode()
-        row.update({FACET_COLUMN[f["type"]]: True for f in a.facets})
-    return row
-
-
-def entity_anomaly(e: dict[str, Any]) -> dict[str, Any]:
-    """A stored row back to the public anomaly/1 JSON."""
-    ts = e["ts"]
-    return {
-        "schema": "anomaly/1",
-        "id": e["id"],
-        "underlying": e["underlying"],
-        "expiry": e["expiry"],
-        "ts": iso_ms(ts) if isinstance(ts, datetime) else ts,
-        "right": e.get("right"),
-        "strike": e.get("strike"),
-        "type": e["type"],
-        "score": e.get("score"),
-        "severity": e["severity"],
-        "edge": e.get("edge"),
-        **{f: orjson.loads(e[f]) if e.get(f) else {} for f in _JSON_FIELDS},
-        **({"facets": orjson.loads(e["facets"])} if e.get("facets") else {}),
-    }
-
-
-# chain analytics history per (underlying, expiry), newest first thanks to the inverted row key
-def chain_partition(underlying: str, expiry: str) -> str:
-    return f"{underlying}-{expiry.replace('-', '')}"
-
-
-def analytics_entity(analytics: dict[str, Any], session: str | None = None, late: str | None = None,
-                     enqueued: datetime | None = None) -> dict[str, Any]:
-    """The history row for one snapshot's chain analytics, gzip-compressed JSON.
-
-    A 242-contract analytics document is ~25 KB of JSON and ~8 KB compressed; 5,000
-    contracts take several of Table storage's 64 KiB properties (``put_bytes``). ``late``
-    says why a snapshot was stored after its chain had moved on (it was not scored in order);
-    ``enqueued`` (the queue's insertion time) against the row's own write time is its ingest delay.
-    """
-    ts = parse_iso(analytics["ts"])
-    summary = {name: float(analytics[name]) for name in _SUMMARY_FIELDS if analytics.get(name) is not None}
-    if (analytics.get("gex") or {}).get("total") is not None:
-        summary["gex_total"] = float(analytics["gex"]["total"])
-    row = {"PartitionKey": chain_partition(analytics["underlying"], analytics["expiry"]), "RowKey": inverted_row(ts),
-           "ts": ts, "expiry": analytics["expiry"], "underlying": analytics["underlying"], **summary}
-    if analytics.get("seq") is not None:
-        row["seq"] = str(analytics["seq"])  # text: the contract allows integers beyond Int64
-    if session:
-        row["session"] = session
-    if late:
-        row["late"] = late
-    if enqueued is not None:
-        row["enqueued"] = enqueued
-    return put_bytes(row, "analytics", gz(analytics))
 
 
 def analytics_series(table: TableClient, partition: str, since: datetime, until: datetime,
@@ -292,6 +186,3 @@ def newest_analytics(table: TableClient, partition: str, at: datetime | None = N
         return entity_analytics(e)
     return None
 
-
-def entity_analytics(e: dict[str, Any]) -> dict[str, Any]:
-    return orjson.loads(gzip.decompress(get_bytes(e, "analytics")))

@@ -1,18 +1,26 @@
-"""``spyglass``: score, simulate and evaluate from the command line. Thin: the work is in the core."""
+"""``spyglass``: score, simulate, evaluate and report from the command line. Thin: the work is in the core.
+
+The adapters add their own commands (``collect`` from edge/, ``poison`` from functions/) through the
+``spyglass.commands`` entry points: the core never imports them. Each entry point names a
+``register(app)``; one whose package is not installed here (the edge image has no functions/) is skipped.
+"""
 
 from __future__ import annotations
 
 import json
 import sys
+from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Annotated, Optional
 
+import orjson
 import typer
 from tqdm import tqdm
 
 from spyglass import __version__
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
+COMMANDS = "spyglass.commands"  # the entry-point group of the adapters' commands
 
 
 def _err(msg: str) -> None:
@@ -24,6 +32,9 @@ def score(
     source: Annotated[str, typer.Argument(help="snapshot JSON lines: a file, .gz, or - for stdin")],
     output: Annotated[str, typer.Option("-o", "--output", help="anomaly JSON lines (default stdout)")] = "-",
     analytics: Annotated[Optional[str], typer.Option("--analytics", help="chain analytics JSON lines")] = None,
+    outcomes: Annotated[Optional[str], typer.Option(
+        "--outcomes", help="markout JSON lines: each alert's trade at 5 s, 30 s, 2 min, 5 min and settled at the "
+                           "last spot")] = None,
     progress: Annotated[bool, typer.Option(help="progress bar on stderr")] = True,
 ) -> None:
     """Score snapshots in order, keeping each chain's state; bad lines are reported and skipped."""
@@ -34,7 +45,8 @@ def score(
     session = ScoringSession()
     bad = 0
     try:
-        with open_lines(source) as lines, open_sink(output) as out, open_sink(analytics) as side:
+        with (open_lines(source) as lines, open_sink(output) as out, open_sink(analytics) as side,
+              open_sink(outcomes) as marks):
             bar = tqdm(lines, unit=" snapshots", disable=not progress or None, file=sys.stderr, leave=False)
             for lineno, raw in enumerate(bar, start=1):
                 if not raw.strip():
@@ -50,6 +62,10 @@ def score(
                     out.write(a.to_json() + b"\n")
                 if side is not None and result.analytics is not None:
                     side.write(result.analytics.to_json() + b"\n")
+                if marks is not None:
+                    marks.writelines(orjson.dumps(m.to_dict()) + b"\n" for m in result.outcomes)
+            if marks is not None:
+                marks.writelines(orjson.dumps(m.to_dict()) + b"\n" for m in session.close_day())
     except OSError as exc:
         _err(f"cannot read {source}: {exc}")
         raise typer.Exit(2) from None
@@ -145,113 +161,22 @@ def evaluate(
 def report(
     anomalies: Annotated[Path, typer.Argument(help="anomaly JSON lines from `spyglass score`")],
     analytics: Annotated[Optional[Path], typer.Option("--analytics", help="chain analytics JSON lines")] = None,
+    outcomes: Annotated[Optional[Path], typer.Option("--outcomes", help="markout JSON lines from `spyglass score`")]
+    = None,
     every: Annotated[float, typer.Option(help="minutes between analytics rows")] = 30.0,
 ) -> None:
-    """Print a readable summary of a scored day."""
+    """Print a readable summary of a scored day, and the alert types graded by their markouts."""
     from spyglass.jsonl import read_records
+    from spyglass.outcome import Markout, grade
+    from spyglass.outcome.grading import table
     from spyglass.report import analytics_table, anomaly_summary
 
     if analytics is not None:
         print("\n".join(analytics_table(read_records(analytics), every)), end="\n\n")
     print("\n".join(anomaly_summary(list(read_records(anomalies)))))
-
-
-poison_app = typer.Typer(no_args_is_help=True, help="Inspect and replay the chain-snapshots-poison queue.")
-app.add_typer(poison_app, name="poison")
-_CONN = typer.Option("--connection-string", envvar="AzureWebJobsStorage", help="storage connection string")
-
-
-@poison_app.command("list")
-def poison_list(connection_string: Annotated[str, _CONN]) -> None:
-    """Every poisoned message: its tries, size and why it failed."""
-    from functions.poison import MAX_MESSAGES, Inspector
-
-    messages = Inspector(connection_string).messages()
-    for m in messages:
-        tries = "?" if m.tries is None else m.tries
-        print(f"{m.id}  inserted {m.inserted}  tries {tries}  {len(m.text)} chars  {m.reason}")
-    more = " (the listing stops there: replay or delete some to see the rest)" if len(messages) >= MAX_MESSAGES else ""
-    _err(f"{len(messages)} message(s) in the poison queue{more}")
-    if any(m.tries is None for m in messages):
-        _err("tries ?: no failed try was recorded (the host moved it without the function finishing a try); "
-             "the reason is what decoding it says now")
-
-
-@poison_app.command("show")
-def poison_show(message_id: str, connection_string: Annotated[str, _CONN]) -> None:
-    """The full text of one poisoned message, why it failed and how many tries it had."""
-    from functions.poison import Inspector
-
-    for m in Inspector(connection_string).messages():
-        if m.id == message_id:
-            print(m.text)
-            _err(f"reason: {m.reason}")
-            _err(f"tries: {'? (none recorded)' if m.tries is None else m.tries}"
-                 + (f", as message {m.original_id} on chain-snapshots" if m.original_id else ""))
-            return
-    _err(f"no message {message_id} in the poison queue")
-    raise typer.Exit(1)
-
-
-@poison_app.command("replay")
-def poison_replay(
-    connection_string: Annotated[str, _CONN],
-    ids: Annotated[Optional[list[str]], typer.Argument(help="message ids (default: all)")] = None,
-) -> None:
-    """Move poisoned messages back to chain-snapshots (after fixing what made them fail)."""
-    from functions.poison import Inspector
-
-    print(f"replayed {Inspector(connection_string).replay(set(ids) if ids else None)} message(s)")
-
-
-@app.command()
-def collect(
-    source: Annotated[str, typer.Option(help="ibkr (IB Gateway), sim (simulator in real time) or replay")] = "ibkr",
-    recordings: Annotated[Optional[list[str]], typer.Argument(help="replay: recording files or directories")] = None,
-    host: Annotated[str, typer.Option(help="IB Gateway host")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="IB Gateway API port")] = 4002,
-    client_id: Annotated[int, typer.Option(help="IBKR API client id (one per collector)")] = 17,
-    underlying: Annotated[str, typer.Option(help="underlying symbol")] = "SPY",
-    lines: Annotated[int, typer.Option(help="market-data line allowance (underlying + options + 1 spare)")] = 100,
-    scan_interval: Annotated[float, typer.Option(envvar="SCAN_INTERVAL", help="seconds between snapshots")] = 1.0,
-    record: Annotated[Optional[str], typer.Option(help="directory for daily JSONL.gz recordings")] = None,
-    queue: Annotated[Optional[str], typer.Option(
-        help="publish to the queue: a queue SAS URL, a storage connection string, or 'env' "
-             "(QUEUE_SAS_URL / STORAGE_CONNECTION_STRING / AzureWebJobsStorage)")] = None,
-    spool: Annotated[Optional[str], typer.Option(envvar="SPOOL_PATH", help="SQLite spool file")] = None,
-    ops_port: Annotated[int, typer.Option(help="/healthz /readyz /metrics port (-1: off)")] = 9100,
-    speed: Annotated[float, typer.Option(help="replay speed factor (0: as fast as possible)")] = 1.0,
-    seed: Annotated[int, typer.Option(help="sim: random seed")] = 0,
-    clean: Annotated[bool, typer.Option("--clean", help="sim: inject no anomalies")] = False,
-    clock_start: Annotated[Optional[str], typer.Option(
-        help="demo/tests: run the clock from this ISO time (New York if no offset)")] = None,
-    progress: Annotated[bool, typer.Option(help="replay progress bar on stderr")] = True,
-) -> None:
-    """Collect chain snapshots (IB Gateway, simulator or a recording) into the recorder and the queue."""
-    import asyncio
-    import logging
-
-    from edge.collector.app import CollectOptions, collect as run_collect
-    from edge.collector.ibkr import IbkrConfig
-    from spyglass.clock import parse_new_york
-
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    logging.getLogger("ib_async").setLevel(logging.WARNING)  # its INFO is one line per request
-    start = None
-    if clock_start:
-        start = parse_new_york(clock_start)
-    opts = CollectOptions(
-        source=source, ibkr=IbkrConfig(host=host, port=port, client_id=client_id, lines=lines),
-        underlying=underlying.upper(), scan_interval=scan_interval, seed=seed, inject=not clean,
-        replay=list(recordings or []), speed=speed, progress=progress, record=record, queue=queue, spool=spool,
-        ops_port=None if ops_port < 0 else ops_port, clock_start=start,
-    )
-    try:
-        fan = asyncio.run(run_collect(opts))
-    except (ValueError, FileNotFoundError) as exc:
-        _err(f"collect: {exc}")
-        raise typer.Exit(2) from None
-    _err(f"collected {fan.count} snapshots ({fan.failures} sink failures)")
+    if outcomes is not None:
+        print("\nAlerts graded by the market (dollars per contract after fees; mid unless exit):")
+        print(table(grade(Markout.from_dict(d) for d in read_records(outcomes))))
 
 
 @app.command()
@@ -259,6 +184,20 @@ def version() -> None:
     """Print the version."""
     print(__version__)
 
+
+def register_adapters(app: typer.Typer) -> None:
+    """Add every installed adapter's commands to ``app``."""
+    for ep in entry_points(group=COMMANDS):
+        try:
+            register = ep.load()
+        except ModuleNotFoundError as exc:
+            if exc.name is None or ep.module.split(".")[0] != exc.name.split(".")[0]:
+                raise
+            continue  # that adapter's package is not installed here
+        register(app)
+
+
+register_adapters(app)
 
 if __name__ == "__main__":  # pragma: no cover
     app()

@@ -21,6 +21,9 @@ from zoneinfo import ZoneInfo
 
 SECONDS_PER_YEAR = 365.0 * 86400.0
 NEW_YORK = ZoneInfo("America/New_York")
+# the environment variable that shifts the Functions app's clock (demos, replays, tests): its clock minus
+# real time, in seconds; the devstack and the tests set it, functions/settings.py reads it
+CLOCK_SETTING = "SPYGLASS_CLOCK_OFFSET_S"
 
 
 def cache_dir() -> Path:

@@ -334,6 +334,9 @@ class Anomaly:
     # an incident's other faces on the same contract and snapshot (each: type, rule, score, severity, edge,
     # summary, evidence); empty for a single finding and then left out of the JSON
     facets: tuple[dict[str, Any], ...] = ()
+    # what the market did next (spyglass.outcome): per horizon ("5s", "30s", "2m", "5m", "settle") its markouts,
+    # filled in as the horizons pass; absent until the first one
+    outcome: dict[str, dict[str, Any]] | None = None
 
     def __post_init__(self) -> None:
         if self.type not in ANOMALY_TYPES:
@@ -366,6 +369,7 @@ class Anomaly:
             "evidence": self.evidence,
             "data_quality": self.data_quality,
             **({"facets": list(self.facets)} if self.facets else {}),
+            **({"outcome": self.outcome} if self.outcome else {}),
         }
 
     @property
@@ -392,4 +396,5 @@ class Anomaly:
             evidence=d.get("evidence") or {},
             data_quality=d.get("data_quality") or {},
             facets=tuple(d.get("facets") or ()),
+            outcome=d.get("outcome") or None,
         )

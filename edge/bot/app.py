@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 from prometheus_client import Counter
 
-from edge.bot import risk, rules
+from edge.bot import gate, risk, rules
 from edge.bot.audit import AuditLog
 from edge.bot.ledger import DEAD, Ledger
 from edge.bot.settings import BotSettings
@@ -84,6 +84,10 @@ class Bot:
         reason = risk.check_signal(signal, now, s.limits, kill)
         if reason:
             return self.audit.write("skipped", **base, reason=reason)
+        g = self.gate(signal.type)
+        base["gate"] = g.to_dict()
+        if s.mode in ("paper", "live") and not g.open:
+            return self.audit.write("skipped", **base, reason=f"market gate closed: {g.reason}")
         wanted = rules.quotes_needed(signal, s.wing_width)
         quotes = await self.broker.quotes(signal.expiry, wanted) if (self.broker and wanted) else {}
         plan = rules.plan(signal, lambda r, k: quotes.get((r, float(k))), s.wing_width, s.limits.min_edge)
@@ -106,6 +110,26 @@ class Bot:
         event = ("already_placed" if placed.get("existing") else
                  "refused" if placed["status"] in DEAD else "placed")
         return self.audit.write(event, **base, quantity=s.quantity, plan=plan.to_dict(), order=placed)
+
+    def gate(self, type_: str) -> gate.GateState:
+        """The market's verdict on a rule type now: its trailing markouts at the configured horizon."""
+        g = self.settings.gate
+        return gate.judge(type_, self.ledger.trailing_markouts(type_, g.horizon, g.window), g)
+
+    def outcome(self, raw: Any) -> None:
+        """One horizon of an alert's outcome (SignalR target ``outcome``): kept when it is the gate's horizon."""
+        try:
+            if raw["horizon"] != self.settings.gate.horizon or raw["status"] != "ok":
+                return
+            fresh = self.ledger.record_markout(str(raw["anomaly_id"]), raw["horizon"], str(raw["type"]),
+                                               str(raw["alert_ts"]), float(raw["mid"]))
+        except (KeyError, TypeError, ValueError) as exc:
+            log.warning("malformed outcome ignored: %s", exc)
+            return
+        if fresh:
+            state = self.gate(str(raw["type"]))
+            self.audit.write("outcome", signal_id=raw["anomaly_id"], type=raw["type"], horizon=raw["horizon"],
+                             mid=raw["mid"], gate=state.to_dict())
 
     def order_status(self, signal_id: str, status: str, filled: float, avg_price: float) -> None:
         """Broker callback: keep the ledger's book current and audit the change."""

@@ -23,9 +23,9 @@ import httpx
 from pysignalr.client import SignalRClient
 
 from edge.bot import catchup
+from spyglass.wire import realtime
 
 log = logging.getLogger("spyglass.bot.feed")
-TARGET = "signal"
 
 
 class SignalFeed:
@@ -61,7 +61,8 @@ class SignalFeed:
                     info = await self._negotiate(http)
                     client = SignalRClient(info["url"], headers={"Authorization": f"Bearer {info['accessToken']}"},
                                            retry_count=1)
-                    client.on(TARGET, self._on_signal)
+                    client.on(realtime.SIGNAL, self._on_signal)
+                    client.on(realtime.OUTCOME, self._on_outcome)
                     client.on_open(lambda: self._on_open(http))
                     client.on_close(self._on_close)
                     runner = asyncio.create_task(client.run())
@@ -88,6 +89,10 @@ class SignalFeed:
     async def _on_signal(self, arguments: list[Any]) -> None:
         for a in arguments:
             await self.queue.put((a, "signalr"))
+
+    async def _on_outcome(self, arguments: list[Any]) -> None:
+        for a in arguments:
+            await self.queue.put((a, "outcome"))
 
     async def _on_open(self, http: httpx.AsyncClient) -> None:
         self.connected = True

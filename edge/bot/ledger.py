@@ -21,6 +21,9 @@ create table if not exists orders (
     signal_id text primary key, day text not null, structure text not null, quantity integer not null,
     limit_price real not null, max_loss real not null, status text not null, order_id integer);
 create table if not exists meta (key text primary key, value text not null);
+create table if not exists markouts (
+    anomaly_id text not null, horizon text not null, type text not null, alert_ts text not null, mid real not null,
+    primary key (anomaly_id, horizon));
 """
 DEAD = ("Cancelled", "ApiCancelled", "Inactive", "Rejected", "ValidationError")
 
@@ -81,3 +84,15 @@ class Ledger:
         current = self.mark()
         if current is None or ts > current:
             self._db.execute("insert or replace into meta values ('mark', ?)", (ts.isoformat(),))
+
+    def record_markout(self, anomaly_id: str, horizon: str, type_: str, alert_ts: str, mid: float) -> bool:
+        """Keep one alert's markout at one horizon (a redelivery is ignored); True when it was new."""
+        cur = self._db.execute("insert or ignore into markouts values (?, ?, ?, ?, ?)",
+                               (anomaly_id, horizon, type_, alert_ts, mid))
+        return cur.rowcount == 1
+
+    def trailing_markouts(self, type_: str, horizon: str, n: int) -> list[float]:
+        """The ``n`` newest markouts of a type at a horizon, by alert time."""
+        rows = self._db.execute("select mid from markouts where type = ? and horizon = ? order by alert_ts desc "
+                                "limit ?", (type_, horizon, n)).fetchall()
+        return [float(r[0]) for r in rows]

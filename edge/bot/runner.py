@@ -78,4 +78,7 @@ async def run(settings: BotSettings, stop: asyncio.Event, ops_host: str = "0.0.0
 async def _work(bot: Bot, queue: asyncio.Queue, stop: asyncio.Event) -> None:
     while not stop.is_set():
         raw, source = await queue.get()
-        await bot.handle(raw, source)
+        if source == "outcome":  # the market's grade of an earlier alert: feeds the gate, decides nothing
+            bot.outcome(raw)
+        else:
+            await bot.handle(raw, source)

@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from edge.bot.gate import GateSettings
+
 MODES = ("off", "shadow", "paper", "live")
 LIVE_CONFIRM_PHRASE = "I-understand-this-trades-real-money"
 
@@ -45,6 +47,7 @@ class RiskLimits:
 class BotSettings:
     mode: str = "off"
     limits: RiskLimits = RiskLimits()
+    gate: GateSettings = GateSettings()
     quantity: int = 1  # contracts (combo units) per order
     wing_width: float = 1.0  # strike distance of the protective leg of a vertical, in points
     kill_switch_file: Path = Path("/var/run/spyglass/bot.kill")
@@ -82,9 +85,16 @@ class BotSettings:
                 signal_ttl_seconds=float(e.get(p + "SIGNAL_TTL_SECONDS", 30.0)),
                 min_edge=float(e.get(p + "MIN_EDGE", 3.0)),
             )
+            gate = GateSettings(
+                horizon=e.get(p + "GATE_HORIZON", "5m"),
+                min_alerts=int(e.get(p + "GATE_MIN_ALERTS", 30)),
+                confidence=float(e.get(p + "GATE_CONFIDENCE", 0.9)),
+                window=int(e.get(p + "GATE_WINDOW", 200)),
+            )
             s = cls(
                 mode=resolve_mode(e.get(p + "MODE"), e.get(p + "LIVE_CONFIRM")),
                 limits=limits,
+                gate=gate,
                 quantity=int(e.get(p + "QUANTITY", 1)),
                 wing_width=float(e.get(p + "WING_WIDTH", 1.0)),
                 kill_switch_file=Path(e.get(p + "KILL_SWITCH_FILE", "/var/run/spyglass/bot.kill")),
@@ -110,6 +120,11 @@ class BotSettings:
         if s.mode != "off" and not (s.api or s.signals_sas_url):
             raise SettingsError("SPYGLASS_API (SignalR and the API) or SPYGLASS_BOT_SIGNALS_SAS_URL (the signals "
                                 "table) is needed to receive signals")
+        if s.gate.horizon not in ("5s", "30s", "2m", "5m", "settle"):
+            raise SettingsError("SPYGLASS_BOT_GATE_HORIZON must be one of 5s, 30s, 2m, 5m, settle")
+        if not 0.5 <= s.gate.confidence < 1 or s.gate.min_alerts < 2 or s.gate.window < s.gate.min_alerts:
+            raise SettingsError("the market gate needs 0.5 <= confidence < 1, min_alerts >= 2 and a window of at "
+                                "least min_alerts")
         if s.poll_seconds <= 0:
             raise SettingsError("SPYGLASS_BOT_POLL_SECONDS must be positive")
         return s

@@ -19,20 +19,17 @@ from azure.core.exceptions import AzureError
 from azure.data.tables import TableClient
 
 from edge.bot import catchup
-from functions.keys import day_partition, time_row
-from functions.storage import entity_anomaly
 from spyglass.contract import parse_iso
+from spyglass.wire.tables import entity_anomaly, rows_since
 
 log = logging.getLogger("spyglass.bot.table_feed")
 PAGE = 500
 
 
 def read_since(table: TableClient, underlying: str, since: datetime, until: datetime) -> list[dict[str, Any]]:
-    """Signals stored after ``since``, oldest first (the API's query, parameterised the same way)."""
-    rows = table.query_entities(
-        "PartitionKey ge @pk_lo and PartitionKey le @pk_hi and RowKey gt @rk",
-        parameters={"pk_lo": day_partition(underlying, since), "pk_hi": day_partition(underlying, until),
-                    "rk": time_row(since)}, results_per_page=PAGE)
+    """Signals stored after ``since``, oldest first (the API's query: ``rows_since``)."""
+    flt, params = rows_since(underlying, since, until)
+    rows = table.query_entities(flt, parameters=params, results_per_page=PAGE)
     return [entity_anomaly(e) for e in rows]
 
 

@@ -1,4 +1,4 @@
-"""``spyglass collect``: one source -> every sink (recorder, publisher), plus the ops endpoints.
+"""``python -m edge.collector`` (``spyglass collect``): one source -> every sink (recorder, publisher), plus the ops endpoints.
 
 The source produces snapshots on the asyncio loop; each goes to every sink in turn. The
 publisher's ``submit`` commits to the durable spool before it returns, so a snapshot handed

@@ -22,15 +22,13 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-import orjson
 from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
 from azure.storage.blob import ContainerClient
 from azure.storage.queue import QueueClient, TextBase64EncodePolicy
 
 from edge.collector import metrics
 from edge.collector.spool import Entry
-from functions.codec import CLAIM_CHECK, QUEUE_LIMIT
-from functions.settings import SNAPSHOT_QUEUE
+from spyglass.wire.queue import DEFAULT_CLAIM_CONTAINER, QUEUE_LIMIT, SNAPSHOT_QUEUE, claim_name, claim_reference
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +38,6 @@ _SDK_HTTP_LOG = logging.getLogger("azure.core.pipeline.policies.http_logging_pol
 if _SDK_HTTP_LOG.level == logging.NOTSET:
     _SDK_HTTP_LOG.setLevel(logging.WARNING)
 
-DEFAULT_CLAIM_CONTAINER = "claim-checks"  # functions/settings.py CLAIM_CHECK_CONTAINER default
 _CLIENT_OPTIONS: dict[str, Any] = {"retry_total": 0, "connection_timeout": 5, "read_timeout": 20}
 
 
@@ -126,8 +123,7 @@ class QueueSender:
         if claims is None:
             raise RuntimeError(f"{entry.key} is {wire_size(entry.message)} bytes, above the queue limit, and no "
                                "claim-check container is configured (CLAIM_CHECK_SAS_URL or account auth)")
-        # deterministic name: a retried upload overwrites the same blob instead of leaving orphans
-        name = "edge/" + entry.key.replace(":", "/", 2) + ("" if entry.seq is None else f"-{entry.seq}")
+        name = claim_name(entry.key, entry.seq)
         try:
             claims.upload_blob(name, entry.message.encode(), overwrite=True)
         except ResourceNotFoundError:
@@ -135,7 +131,7 @@ class QueueSender:
                 raise
             claims.upload_blob(name, entry.message.encode(), overwrite=True)
         metrics.CLAIM_CHECKS.inc()
-        return orjson.dumps({"schema": CLAIM_CHECK, "container": claims.container_name, "blob": name}).decode()
+        return claim_reference(claims.container_name, name)
 
     def _create(self, what: str) -> bool:
         """Create a missing queue/container once (account auth only); True if the send may be retried now."""

@@ -21,9 +21,9 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from edge.collector.publish_queue import DEFAULT_CLAIM_CONTAINER, QueueTarget
+from edge.collector.publish_queue import QueueTarget
 from edge.collector.spool import DEFAULT_MAX_BYTES, DEFAULT_MAX_COUNT
-from functions.settings import SNAPSHOT_QUEUE
+from spyglass.wire.queue import DEFAULT_CLAIM_CONTAINER, SNAPSHOT_QUEUE
 
 
 class SettingsError(ValueError):

@@ -1,6 +1,6 @@
 """The publisher: snapshots go into the durable spool first, then a background drain sends them.
 
-``submit`` encodes the snapshot (the compact ``gz:`` form of functions/codec.py) and
+``submit`` encodes the snapshot (the compact ``gz:`` form of spyglass/wire/queue.py) and
 returns once it is committed to the spool: it never touches the network, so an
 outage never blocks the collector. It raises ``SpoolFull`` at the bound (see
 edge/collector/spool.py for the policy: refuse new, keep old, alert).
@@ -38,8 +38,8 @@ from edge.collector import metrics
 from edge.collector.publish_queue import QueueSender, QueueTarget
 from edge.collector.publish_settings import PublisherSettings
 from edge.collector.spool import Entry, Spool, SpoolError, SpoolFull
-from functions.codec import encode_compact
 from spyglass.contract import Snapshot
+from spyglass.wire.queue import encode_compact
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""The data-plane names the app reads (functions/settings.py, functions/ingest.py): one copy for the infra.
+"""The data-plane names the app reads (functions/settings.py, spyglass/wire/): one copy for the infra.
 
 The tests check these against the app's own constants, so a rename on either side fails the suite.
 """
@@ -13,5 +13,5 @@ STORAGE_SETTING = "AzureWebJobsStorage"  # the connection name of the queue trig
 SIGNALR_SETTING = "AzureSignalRConnectionString"  # connection_string_setting of the SignalR bindings
 SIGNALR_HUB = "spyglass"
 QUEUE_LAG_METRIC = "spyglass.queue_lag_s"  # recorded once per ingested snapshot (functions/telemetry.py)
-API_AUTH_SETTING = "API_AUTH_LEVEL"  # functions/settings.py: who may call the data routes
+API_AUTH_SETTING = "API_AUTH_LEVEL"  # functions/auth.py: who may call the data routes
 API_TOKEN_SETTING = "API_TOKEN_KEY"  # functions/tokens.py: the key that signs continuation tokens

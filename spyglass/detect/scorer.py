@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -30,8 +30,9 @@ from spyglass.detect.rules import (
     volume_spike,
 )
 from spyglass.detect.state import ChainState, ContractSeries
+from spyglass.outcome import Markout, Tracked, advance, settle, track
+from spyglass.outcome.tracker import Lines
 from spyglass.wire.summary import ChainAnalytics, summarize
-
 
 @dataclass(frozen=True, slots=True)
 class ScoreResult:
@@ -39,6 +40,7 @@ class ScoreResult:
     analytics: ChainAnalytics | None
     state: ChainState
     scored: bool  # False when the snapshot was refused (out of order, repeated, after the close)
+    outcomes: list[Markout] = field(default_factory=list)  # horizons of earlier alerts this snapshot completed
 
 
 class Scorer:
@@ -54,8 +56,12 @@ class Scorer:
         digest = _digest(snapshot)
         refused = self._refusal(snapshot, state, digest)
         if refused is not None:
+            outcomes: list[Markout] = []
+            if refused.numbers.get("subtype") == "after_close" and state.tracked:  # the close: its spot settles them all
+                outcomes = self.settle(state, snapshot.spot, snapshot.ts)
+                state = state.evolve(tracked=[])
             return ScoreResult([self._anomaly(snapshot, refused, "new", snapshot.ts, {"grade": "poor",
-                               "two_sided_share": 0.0, "notes": [refused.summary]})], None, state, False)
+                               "two_sided_share": 0.0, "notes": [refused.summary]})], None, state, False, outcomes)
 
         chain = snapshot.chain
         first = state.series is None
@@ -131,13 +137,30 @@ class Scorer:
         emit += [(f, "new", snapshot.ts) for f in floods.collapse(once, p, cfg)]  # once per stale episode
         emit = incidents.one_per_type_for_the_chain(emit)
         anomalies = [self._anomaly(snapshot, f, st, first_seen, dq) for f, st, first_seen in emit]
+        outcomes, tracked = self._mark_out(state, snapshot, p, clean & p.two_sided)
+        tracked += track(anomalies)
         analytics = summarize(p, _exposure(p), dq)
         new_state = state.evolve(
             last_ts=snapshot.ts, last_seq=snapshot.seq, last_digest=digest, last_spot=snapshot.spot,
             snapshots=state.snapshots + 1, series=series, active=active, smile=p.fit.prior(), first_ts=first_ts,
-            volume_blocks=blocks, smile_levels=levels, pending=pending,
+            volume_blocks=blocks, smile_levels=levels, pending=pending, tracked=[t.to_dict() for t in tracked],
         )
-        return ScoreResult(anomalies, analytics, new_state, True)
+        return ScoreResult(anomalies, analytics, new_state, True, outcomes)
+
+    def _mark_out(self, state: ChainState, snapshot: Snapshot, p: PricedChain,
+                  usable: np.ndarray) -> tuple[list[Markout], list[Tracked]]:
+        """Earlier alerts' horizons that this snapshot completes (outcome/tracker.py)."""
+        if not state.tracked:
+            return [], []
+        tracked = [Tracked.from_dict(d) for d in state.tracked]
+        return advance(tracked, snapshot.ts.timestamp(), iso_ms(snapshot.ts), Lines.of(p.chain, usable, p.fair),
+                       snapshot.spot, p.spec.multiplier, self.config.fee_per_contract)
+
+    def settle(self, state: ChainState, spot: float, ts) -> list[Markout]:
+        """Every open alert of the chain held to the close at ``spot`` (the final spot, seen at ``ts``)."""
+        spec = underlying_spec(state.underlying)
+        return settle([Tracked.from_dict(d) for d in state.tracked], spot, iso_ms(ts), spec.multiplier,
+                      self.config.fee_per_contract)
 
     def _refusal(self, snapshot: Snapshot, state: ChainState, digest: str) -> Finding | None:
         if state.last_ts is not None:

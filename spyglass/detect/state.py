@@ -118,6 +118,7 @@ class ChainState:
     volume_blocks: list[float] | None = None  # histogram of the largest volume excess per snapshot (volume_spike)
     smile_levels: list[float] = field(default_factory=list)  # at-the-money vol, last snapshots (smile_shift)
     pending: list[str] = field(default_factory=list)  # small-edge findings held back for a second look (confirm)
+    tracked: list[dict[str, Any]] = field(default_factory=list)  # open alerts being marked out (outcome.Tracked)
 
     def evolve(self, **changes: Any) -> ChainState:
         return replace(self, **changes)
@@ -137,6 +138,7 @@ class ChainState:
             "volume_blocks": self.volume_blocks,
             "smile_levels": [None if math.isnan(x) else x for x in self.smile_levels],
             "pending": self.pending,
+            "tracked": self.tracked,
             "active": {
                 k: {
                     "first_seen": iso_ms(a.first_seen),
@@ -168,6 +170,7 @@ class ChainState:
             volume_blocks=d.get("volume_blocks"),
             smile_levels=[math.nan if x is None else float(x) for x in d.get("smile_levels") or ()],
             pending=list(d.get("pending") or ()),
+            tracked=list(d.get("tracked") or ()),
             active={
                 k: ActiveAnomaly(ts(a["first_seen"]), ts(a["last_seen"]), ts(a["last_emitted"]), a["severity"],
                                  tuple(a.get("facets") or ()))

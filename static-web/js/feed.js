@@ -6,6 +6,7 @@ import {$, $$, el, text} from "./dom.js";
 import {evidenceWords} from "./evidence.js";
 import {VIEWS, facetsOf, isChainLevel, typesOf} from "./incident.js";
 import {contract, money, num, t, timeNY} from "./i18n.js";
+import {markoutChips} from "./outcome.js";
 import {store} from "./store.js";
 
 const SHOWN = 200;
@@ -118,7 +119,8 @@ function item(a, onSelect) {
     facets.length ? facetChips(facets) : null,
     el("span", {class: "a-words", lang: words ? null : "en"}, words ?? summary),
     facets.length ? facetWords(facets) : null,
-    chain ? chainLines(a) : null),
+    chain ? chainLines(a) : null,
+    markoutChips(a.id)),
   words && summary ? el("details", {class: "a-detail"}, el("summary", {}, t("ev.detail")),
     el("span", {lang: "en"}, summary)) : null);
 }

@@ -8,7 +8,7 @@ export function backoff(attempt) {
   return base / 2 + Math.random() * base / 2;
 }
 
-/** Connect and keep connected. handlers: {anomaly, chain, signal, state(name, info)}. */
+/** Connect and keep connected. handlers: {anomaly, chain, signal, outcome, state(name, info)}; any may be absent. */
 export function connect(handlers) {
   const signalR = window.signalR;
   const connection = new signalR.HubConnectionBuilder()
@@ -16,7 +16,7 @@ export function connect(handlers) {
     .withAutomaticReconnect({nextRetryDelayInMilliseconds: (ctx) => backoff(ctx.previousRetryCount)})
     .configureLogging(signalR.LogLevel.None)
     .build();
-  for (const target of ["anomaly", "chain", "signal"]) {
+  for (const target of ["anomaly", "chain", "signal", "outcome"]) {
     connection.on(target, (payload) => handlers[target]?.(payload, performance.timeOrigin + performance.now()));
   }
   let downSince = null;

@@ -7,6 +7,7 @@ import {buildFilters, currentView, renderFeed} from "./feed.js";
 import {applyStatic, lang, onLang, setLang, t, timeNY} from "./i18n.js";
 import {VIEWS} from "./incident.js";
 import {connect} from "./live.js";
+import {addOutcome, HORIZONS, onOutcome, renderGrades} from "./outcome.js";
 import {SmileChart} from "./smile.js";
 import {noteCaughtUp, renderStatus, setConnection} from "./status.js";
 import {activeAt, addAnomalies, addDayPoint, anomaliesAt, setChain, store} from "./store.js";
@@ -73,6 +74,21 @@ function onChain(chain, receivedAt) {
   renderStatus();
 }
 
+/** Anomalies from the API carry the outcomes known when they were read. */
+function addWithOutcomes(list) {
+  for (const a of list) for (const h of HORIZONS) if (a?.outcome?.[h]) addOutcome(a.id, h, {...a.outcome[h], type: a.type});
+  const added = addAnomalies(list);
+  renderGrades();
+  return added;
+}
+
+function onMarkout(m) {
+  if (store.underlying && m?.underlying !== store.underlying) return;
+  if (!onOutcome(m)) return;
+  scheduleFeed();
+  renderGrades();
+}
+
 function onAnomaly(anomaly) {
   if (store.underlying && anomaly?.underlying !== store.underlying) return;
   if (!addAnomalies([anomaly])) return;
@@ -103,7 +119,7 @@ function untilFor(ts) {
 async function catchUp() {
   try {
     const since = store.newestTs ?? new Date(Date.now() - 3600e3).toISOString();
-    const added = addAnomalies(await api.anomalies({since, until: untilFor(since), underlying: store.underlying ?? undefined}));
+    const added = addWithOutcomes(await api.anomalies({since, until: untilFor(since), underlying: store.underlying ?? undefined}));
     noteCaughtUp(added);
     scheduleFeed();
     const chain = await api.latestChain(store.underlying ?? undefined);
@@ -138,7 +154,7 @@ async function loadInitial() {
     if (chain) onChain(chain, performance.timeOrigin + performance.now());
     const around = chain ? Date.parse(chain.ts) : Date.now();
     const since = new Date(around - 30 * 60e3).toISOString();
-    addAnomalies(await api.anomalies({since, until: untilFor(chain?.ts), underlying: chain?.underlying}));
+    addWithOutcomes(await api.anomalies({since, until: untilFor(chain?.ts), underlying: chain?.underlying}));
     scheduleFeed();
     redraw();
     if (chain) await backfillDay(chain);
@@ -160,6 +176,7 @@ function buildAll() {
   gex.build();
   redraw();
   renderFeed(select);
+  renderGrades();
   renderStatus();
 }
 
@@ -171,6 +188,7 @@ connect({
   anomaly: onAnomaly,
   chain: onChain,
   signal: onAnomaly, // a signal is an anomaly too (same id): it is already in the feed or joins it
+  outcome: onMarkout,
   state: (state, info) => {
     states.push(state);
     setConnection(state, info);

@@ -11,6 +11,7 @@ export const store = {
   receivedAt: null, // wall time (ms) the latest chain arrived
   day: new Map(), // ts -> {t, atm, rr, move}, the analytics through the day
   underlying: null,
+  outcomes: new Map(), // anomaly id -> {horizon: markout}: what the market did next (outcome.js)
 };
 
 const seen = (ts) => {

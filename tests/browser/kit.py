@@ -15,8 +15,7 @@ from azure.storage.queue import QueueClient, TextBase64EncodePolicy
 from playwright.sync_api import Browser, Page, Playwright
 
 from devstack.stack import LocalStack
-from functions.codec import encode_compact
-from functions.settings import SNAPSHOT_QUEUE
+from spyglass.wire.queue import SNAPSHOT_QUEUE, encode_compact
 from tests.spyglass.chainkit import ChainKit
 from tests.spyglass.detect.test_bad_quotes import freeze
 from tests.spyglass.detect.test_rules import shift

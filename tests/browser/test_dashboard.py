@@ -55,8 +55,15 @@ def page(stack, browser):
 
 @pytest.fixture(scope="module")
 def fed(stack):
-    """The first session fed through the queue, once, for the tests that need data."""
-    return enqueue(stack, SESSION.take(16, strike=602, onset=10))  # C 602 quoted 12 cents high from second 10
+    """The first session fed through the queue, once, for the tests that need data, and stored before they look:
+    a fresh clone's host compiles its kernels on the first snapshots it scores (numba's cache is empty), which on a
+    busy two-core machine takes longer than any page should be asked to wait for."""
+    sent = enqueue(stack, SESSION.take(16, strike=602, onset=10))  # C 602 quoted 12 cents high from second 10
+    key = {"x-functions-key": stack.function_key}
+    stored = wait_api(lambda: httpx.get(f"{stack.api}/chain/latest", headers=key, timeout=5).json().get("ts")
+                      == sent[-1]["ts"], timeout=300)
+    assert stored, "the fed session was not stored within 5 minutes"
+    return sent
 
 
 def loaded(page, ts: str = FIRST_TS) -> None:
@@ -187,6 +194,38 @@ def test_an_incident_is_one_row_with_its_facet_chips_and_evidence_in_both_langua
     assert "frente a la sonrisa ajustada" in spanish[2]
     assert row.locator("button").get_attribute("aria-label") == \
         "Ver la instantánea de Precio erróneo + Arbitraje + Paridad + Salto de IV Call 602"
+    assert page.problems == []
+
+
+def test_the_markets_grade_is_on_the_alert_row_and_in_the_panel_in_both_languages(page, fed, stack):
+    """The C 602 incident (second 10) was marked out 5 s later (second 15): its row shows the markout and the
+    panel grades mispricing alerts; a horizon announced later over SignalR joins them; both follow the
+    language."""
+    loaded(page)
+    chip = page.locator("#feed-list li[data-right='C'][data-strike='602'] .markout[data-horizon='5s']")
+    chip.wait_for(timeout=20_000)
+    assert re.fullmatch(r"5 s -?\$\d+\.\d\d", chip.text_content()), chip.text_content()
+    mid = float(chip.get_attribute("data-mid"))
+    row = page.locator("#grades-table tr[data-type='mispricing']")
+    assert row.locator("th").text_content() == "Mispricing" and row.locator("td").first.text_content() == "1"
+    cell = row.locator("td[data-horizon='5s']")
+    assert float(cell.get_attribute("data-mean")) == mid and cell.text_content().endswith(" · 100%" if mid > 0 else " · 0%")
+    assert row.locator("td[data-horizon='5m']").text_content() == "–"  # not yet: never guessed
+    alert_id = page.locator("#feed-list li[data-right='C'][data-strike='602']").get_attribute("data-id")
+    send(stack.signalr_connection, "spyglass", "outcome", [{  # the 5-minute horizon passes, live
+        "anomaly_id": alert_id, "underlying": "SPY", "alert_ts": "2026-11-24T17:00:10.000Z", "type": "mispricing",
+        "severity": "high", "horizon": "5m", "status": "ok", "ts": "2026-11-24T17:05:10.000Z", "mid": -3.25,
+        "exit": -5.5}])
+    live = page.locator("#feed-list li[data-right='C'][data-strike='602'] .markout[data-horizon='5m']")
+    live.wait_for(timeout=20_000)
+    assert live.text_content() == "5 min -$3.25" and "neg" in live.get_attribute("class")
+    assert row.locator("td[data-horizon='5m']").text_content() == "-$3.25 · 0%"
+    assert page.locator("#grades-title").text_content() == "Graded by the market"
+    page.click("#lang")
+    assert page.locator("#grades-title").text_content() == "Calificadas por el mercado"
+    assert page.locator("#grades-table thead th").all_text_contents() == [
+        "Tipo de alerta", "Calificadas", "5 s", "30 s", "2 min", "5 min", "cierre"]
+    assert page.locator("#grades-table tr[data-type='mispricing'] th").text_content() == "Precio erróneo"
     assert page.problems == []
 
 

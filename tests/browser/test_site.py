@@ -257,3 +257,50 @@ def test_the_incident_reading_in_the_browser_code_takes_malformed_records_in_its
         [True, False, False, False, False, False],  # an incident stands for an older face of itself on its contract
         [True, False, True],
         [True, False, False, True]]  # data errors are a view of their own
+
+
+IDLE_CLOSE_S = 2.0  # the backend's keep-alive timeout here (uvicorn's is 5 s); the proxy must give up first
+
+
+@pytest.fixture
+def closing_backend():
+    """A backend with a keep-alive timeout whose race always goes the bad way: a request arriving on a connection
+    idle for longer than ``IDLE_CLOSE_S`` finds it closed without an answer, as when the backend's timer fires
+    just as the proxy reuses the connection."""
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def keep_alive(conn: socket.socket) -> None:
+        with conn:
+            answered = None
+            while True:
+                head = b""
+                while b"\r\n\r\n" not in head and (chunk := conn.recv(65536)):
+                    head += chunk
+                if not head or (answered is not None and time.monotonic() - answered > IDLE_CLOSE_S):
+                    return  # closed unanswered
+                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}")
+                answered = time.monotonic()
+
+    def serve() -> None:
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=keep_alive, args=(conn,), daemon=True).start()
+
+    threading.Thread(target=serve, daemon=True).start()
+    yield f"http://127.0.0.1:{listener.getsockname()[1]}/api"
+    listener.close()
+
+
+def test_the_proxy_never_sends_on_a_connection_the_backend_may_be_closing(closing_backend):
+    """The 502 flake's cause: the proxy's pool kept idle connections as long as the backend did."""
+    server = WebServer(StaticWebApp(closing_backend, "the-key")).start()
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{server.port}", timeout=10) as client:
+            assert [client.get("/api/anomalies").status_code for _ in range(3)] == [200] * 3  # on a fresh connection
+            time.sleep(IDLE_CLOSE_S + 0.5)
+            assert client.get("/api/anomalies").status_code == 200  # a new connection, not the stale one
+    finally:
+        server.stop()

@@ -9,6 +9,7 @@ import azure.functions as func
 import pytest
 
 from devstack.azurite import Azurite
+from spyglass.clock import CLOCK_SETTING
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +27,7 @@ def app(azurite):
     os.environ["AzureWebJobsStorage"] = azurite.connection_string
     from functions import settings, storage
 
-    os.environ[settings.CLOCK_SETTING] = str((APP_CLOCK - datetime.now(timezone.utc)).total_seconds())
+    os.environ[CLOCK_SETTING] = str((APP_CLOCK - datetime.now(timezone.utc)).total_seconds())
 
     for cached in (settings.settings, storage.access, storage.table_service, storage.blob_service, storage.table,
                    storage.queue):

@@ -11,9 +11,9 @@ import orjson
 import pytest
 from jsonschema import Draft202012Validator
 
-from functions.codec import encode_compact
 from functions.http import EVERY_METHOD
 from functions.openapi import document
+from spyglass.wire.queue import encode_compact
 from tests.functions.conftest import Out, get
 from tests.spyglass.chainkit import T0, ChainKit
 from tests.spyglass.detect.test_rules import shift
@@ -229,3 +229,14 @@ def test_every_route_takes_every_method_and_answers_the_wrong_ones_with_405(app)
 def test_malformed_message_raises_with_the_reason(app):
     with pytest.raises(Exception, match="invalid chain-snapshot/1"):
         app["ingest"](queue_message('{"schema":"chain-snapshot/1"}'), Out())
+
+
+def test_a_chain_with_a_state_row_and_no_snapshot_yet_is_a_404_not_a_500(app):
+    from functions import storage
+    from functions.settings import settings
+    from functions.chainstate import STATE_ROW
+
+    storage.table(settings().chainstate_table).upsert_entity({"PartitionKey": "XLP-20261124", "RowKey": STATE_ROW,
+                                                              "parked": 1})  # first snapshots still parked
+    response = app["chain_latest"](get("chain/latest", underlying="XLP"))
+    assert response.status_code == 404 and b"no snapshot of XLP yet" in response.get_body()

@@ -12,6 +12,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 DATA_ROUTES = {"list_anomalies", "get_anomaly", "chain_latest", "chain_at", "chain_history", "list_signals", "list_chains",
+               "outcomes_summary",
                "negotiate"}
 PROBE = """
 import json, function_app

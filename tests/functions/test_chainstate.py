@@ -9,7 +9,7 @@ from __future__ import annotations
 import orjson
 import pytest
 
-from functions import chainstate, ingest, storage
+from functions import chainstate, drain, storage
 from functions.chainstate import StateCache
 from spyglass.contract import Snapshot, parse_iso
 from spyglass.session import ScoringSession
@@ -36,7 +36,7 @@ def instances(monkeypatch):
     caches = [StateCache(), StateCache()]
 
     def use(i: int) -> None:
-        monkeypatch.setattr(ingest, "_states", caches[i])
+        monkeypatch.setattr(drain, "_states", caches[i])
 
     return use
 

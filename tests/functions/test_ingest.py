@@ -11,10 +11,11 @@ from datetime import timedelta
 import orjson
 import pytest
 
-from functions import chainstate, ingest, ordering, storage
-from functions.codec import wake_message
+from functions import chainstate, drain, ordering, storage
 from functions.settings import settings
 from spyglass.contract import iso_ms
+from spyglass.wire import tables
+from spyglass.wire.queue import wake_message
 from tests.functions.conftest import Out
 from tests.functions.test_app import queue_message
 from tests.spyglass.chainkit import T0, ChainKit
@@ -102,10 +103,10 @@ def test_a_gap_is_declared_missing_at_its_deadline_even_if_nothing_else_arrives(
 
 
 def test_a_busy_chain_never_makes_an_invocation_wait(app, monkeypatch):
-    monkeypatch.setattr(ingest, "WATCHDOG_S", 0)  # 5 s in production
+    monkeypatch.setattr(drain, "WATCHDOG_S", 0)  # 5 s in production
     d = docs("BSY", 3)
     send(app, d[0])
-    box = ingest._states.mailbox("BSY", "2026-11-24")
+    box = drain._states.mailbox("BSY", "2026-11-24")
     assert box.enter()  # another invocation of this process is draining the chain
     try:
         assert send(app, d[1]) == []  # parked at once; the drainer is told
@@ -157,7 +158,7 @@ def test_five_thousand_contracts_are_stored_and_read_back(app):
     send(app, d[0])
     assert chains(send(app, d[1])) == [1]
     row = history("BIG")[d[1]["ts"]]
-    assert storage.entity_analytics(row)["ts"] == d[1]["ts"]
+    assert tables.entity_analytics(row)["ts"] == d[1]["ts"]
     stored = chainstate.load(storage.table("chainstate"), "BIG", "2026-11-24")
     assert len(stored.state.series.strike) > 4990
 
@@ -166,9 +167,9 @@ def test_values_above_a_property_limit_are_split_and_joined(app):
     import os
 
     table, blob = storage.table("chainstate"), os.urandom(300_000)  # incompressible: five 64 KiB properties
-    table.upsert_entity(storage.put_bytes({"PartitionKey": "t", "RowKey": "split"}, "data", blob))
+    table.upsert_entity(tables.put_bytes({"PartitionKey": "t", "RowKey": "split"}, "data", blob))
     row = table.get_entity("t", "split")
-    assert "data_4" in row and "data_5" not in row and storage.get_bytes(row, "data") == blob
+    assert "data_4" in row and "data_5" not in row and tables.get_bytes(row, "data") == blob
 
 
 def test_a_big_plain_json_snapshot_after_a_gap_is_parked_not_poisoned(app):

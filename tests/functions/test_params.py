@@ -7,9 +7,9 @@ import orjson
 import pytest
 
 from functions import tokens
-from functions.keys import day_partition, inverted_row, time_row
 from functions.params import AnomalyQuery, ParamConflict, ParamError, parse_date, parse_time, signals_since, window
 from spyglass.contract import ANOMALY_TYPES
+from spyglass.wire.tables import day_partition, inverted_row, time_row
 
 NOW = datetime(2026, 11, 24, 18, 0, tzinfo=timezone.utc)
 NEXT = {"PartitionKey": "1!20!U1BZLTIwMjYxMTI0", "RowKey": "1!52!MTc5NTk3NzAwMDAwMC1hYmM-"}

@@ -12,16 +12,15 @@ from azure.storage.blob import BlobServiceClient
 from azure.functions.queue import QueueMessage  # what the host's converter builds, with the dequeue count
 from azure.storage.queue import QueueClient, TextBase64EncodePolicy
 
-from functions.codec import encode_compact
-from functions.poison import POISON_QUEUE, Inspector, body_digest
-from functions.settings import SNAPSHOT_QUEUE
+from functions.poison import Inspector, body_digest
+from spyglass.wire.queue import POISON_QUEUE, SNAPSHOT_QUEUE, encode_compact
 from tests.functions.conftest import Out
 
 MALFORMED = '{"schema":"chain-snapshot/1","underlying":"SPY"}'
 
 
 def cli(conn: str, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "spyglass.cli", "poison", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "functions.poison", *args], capture_output=True, text=True,
                           env={"AzureWebJobsStorage": conn, "PATH": "/usr/bin:/bin"}, timeout=120)
 
 

@@ -6,10 +6,13 @@ import pytest
 from spyglass_infra import names as n
 from spyglass_infra import roles
 
-from functions.realtime import HUB, SIGNALR_SETTING
-from functions.settings import API_AUTH_SETTING, SNAPSHOT_QUEUE, Settings
+from functions.auth import API_AUTH_SETTING
+from functions.realtime import SIGNALR_SETTING
+from functions.settings import Settings
 from functions.tokens import KEY_SETTING as TOKEN_SETTING
 from spyglass.config import DetectorConfig
+from spyglass.wire.queue import SNAPSHOT_QUEUE
+from spyglass.wire.realtime import HUB
 from tests.infra.harness import Deployment
 
 
@@ -82,7 +85,7 @@ def test_app_settings_use_identity_connections_and_the_apps_names(dev):
     assert "AzureWebJobsStorage" not in s and SIGNALR_SETTING not in s  # no connection strings at all
     assert (s["ANOMALIES_TABLE"], s["CHAINSTATE_TABLE"], s["SIGNALS_TABLE"]) == ("anomalies", "chainstate", "signals")
     assert s["CLAIM_CHECK_CONTAINER"] == "claim-checks"
-    assert s[API_AUTH_SETTING] == "anonymous"  # the linked Static Web App is the gate (functions/settings.py)
+    assert s[API_AUTH_SETTING] == "anonymous"  # the linked Static Web App is the gate (functions/auth.py)
     assert s["APPLICATIONINSIGHTS_CONNECTION_STRING"] == dev.one("applicationinsights:Component").state["connectionString"]
     for value in s.values():
         assert "AccountKey=" not in value and "AccessKey=" not in value and "sig=" not in value

@@ -184,3 +184,18 @@ def test_service_monitor_selects_the_ops_services(resources):
                 and all(s["metadata"].get("labels", {}).get(k) == v for k, v in sm["selector"]["matchLabels"].items())]
     assert {s["metadata"]["name"] for s in selected} == set(OWN)
     assert all(any(p["name"] == sm["endpoints"][0]["port"] for p in s["spec"]["ports"]) for s in selected)
+
+
+def test_the_collector_args_are_options_of_the_image_entrypoint():
+    """The pod gives only args: the image runs ``python -m edge.collector``, which must know every one."""
+    import typer
+
+    from edge.collector.cli import collect
+
+    app = typer.Typer()
+    app.command()(collect)
+    known = {o for p in typer.main.get_command(app).params for o in p.opts if o.startswith("--")}
+    collector = find(base_resources(), "Deployment", "spyglass-collector")
+    [container] = collector["spec"]["template"]["spec"]["containers"]
+    flags = [a for a in container["args"] if a.startswith("--")]
+    assert flags and set(flags) <= known, set(flags) - known

@@ -76,3 +76,54 @@ def test_report_prints_a_readable_summary(day, tmp_path):
     r = spyglass("report", str(out), "--analytics", str(side))
     text = r.stdout.decode()
     assert r.returncode == 0 and "ATM IV" in text and "mispricing" in text and "by edge beyond the spread" in text
+
+
+def _adapters(monkeypatch, tmp_path, *values):
+    from importlib.metadata import EntryPoint
+
+    import spyglass.cli
+
+    (tmp_path / "adapter_with_a_missing_dependency.py").write_text("import no_such_dependency_here\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    eps = [EntryPoint(name=f"cmd{i}", value=v, group=spyglass.cli.COMMANDS) for i, v in enumerate(values)]
+    monkeypatch.setattr(spyglass.cli, "entry_points", lambda group: eps if group == spyglass.cli.COMMANDS else [])
+    return spyglass.cli.register_adapters
+
+
+def test_the_adapters_register_their_own_commands_and_an_absent_one_is_skipped(monkeypatch, tmp_path):
+    import typer
+
+    register = _adapters(monkeypatch, tmp_path, "no_such_adapter_package.cli:register", "edge.collector.cli:register")
+    app = typer.Typer()
+    register(app)
+    assert [c.callback.__name__ for c in app.registered_commands] == ["collect"]
+
+
+def test_an_installed_adapter_missing_a_dependency_of_its_own_is_an_error(monkeypatch, tmp_path):
+    import typer
+
+    register = _adapters(monkeypatch, tmp_path, "adapter_with_a_missing_dependency:register")
+    with pytest.raises(ModuleNotFoundError, match="no_such_dependency_here"):
+        register(typer.Typer())
+
+
+def test_the_adapters_commands_run_as_their_own_modules():
+    for module, words in (("edge.collector", "--source"), ("functions.poison", "replay")):
+        run = subprocess.run([sys.executable, "-m", module, "--help"], capture_output=True, text=True, timeout=120)
+        assert run.returncode == 0 and words in run.stdout, run.stderr
+
+
+def test_score_writes_the_markouts_and_report_grades_them(day, tmp_path):
+    out, marks = tmp_path / "a.jsonl", tmp_path / "m.jsonl"
+    r = spyglass("score", str(day), "-o", str(out), "--outcomes", str(marks), "--no-progress")
+    assert r.returncode == 0, r.stderr.decode()
+    (alert,) = [json.loads(x) for x in out.read_text().splitlines() if json.loads(x)["type"] == "mispricing"]
+    got = {(m["anomaly_id"], m["horizon"]): m for m in map(json.loads, marks.read_text().splitlines())}
+    assert got[(alert["id"], "5s")]["status"] == "ok"  # 5 s after second 8: second 13 of 16
+    assert got[(alert["id"], "30s")]["reason"] == "the session ended before this horizon"
+    assert got[(alert["id"], "settle")]["mid"] is not None  # at the last spot the stream knows
+    text = spyglass("report", str(out), "--outcomes", str(marks)).stdout.decode()
+    graded = text.split("graded by the market")[1]
+    assert [line.split()[:4] for line in graded.splitlines() if line.startswith("mispricing")] == [
+        ["mispricing", "all", "5s", "1"], ["mispricing", "all", "30s", "0"], ["mispricing", "all", "2m", "0"],
+        ["mispricing", "all", "5m", "0"], ["mispricing", "all", "settle", "1"]]

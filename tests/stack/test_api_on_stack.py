@@ -20,8 +20,8 @@ import pytest
 from azure.storage.queue import QueueClient, TextBase64EncodePolicy
 
 from devstack.stack import REPO, LocalStack
-from functions.codec import encode_compact
 from functions.poison import Inspector
+from spyglass.wire.queue import encode_compact
 from tests.spyglass.chainkit import T0, ChainKit
 from tests.spyglass.detect.test_rules import shift
 
@@ -92,7 +92,8 @@ def test_a_poisoned_message_keeps_its_tries_and_its_real_reason(stack):
     q = QueueClient.from_connection_string(stack.storage_connection, "chain-snapshots",
                                            message_encode_policy=TextBase64EncodePolicy())
     malformed = '{"schema":"chain-snapshot/1","underlying":"XLF"}'
-    missing = orjson.dumps({"schema": "claim-check/1", "container": "claim-checks", "blob": "never-written"}).decode()
+    never_written = "edge/XLF/2026-11-24/2026-11-24T15:00:00.000Z-7"  # a name the publisher writes, but no blob
+    missing = orjson.dumps({"schema": "claim-check/1", "container": "claim-checks", "blob": never_written}).decode()
     q.send_message(malformed)
     q.send_message(missing)
     inspector = Inspector(stack.storage_connection)
@@ -103,5 +104,4 @@ def test_a_poisoned_message_keeps_its_tries_and_its_real_reason(stack):
     by_text = {m.text: m for m in found}
     assert by_text[malformed].tries == 3 and by_text[malformed].reason.startswith("invalid chain-snapshot/1")
     assert by_text[missing].tries == 3  # and the real failure, not "no blob access configured":
-    assert by_text[missing].reason == ("ResourceNotFoundError: The specified container does not exist. "
-                                       "(ContainerNotFound)")
+    assert by_text[missing].reason == f"claim-check blob claim-checks/{never_written} does not exist"

@@ -14,7 +14,8 @@ import pytest
 
 from devstack import scenarios
 from devstack.ledger import Outcome
-from functions import codec, ordering
+from functions import ordering
+from spyglass.wire import queue as codec
 
 # the gap deadline, plus up to 1 s because a wake message's delay is whole seconds, plus 1 s of margin
 STALL_BOUND = ordering.GAP_WAIT_S + 2.0

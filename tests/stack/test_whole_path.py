@@ -18,7 +18,7 @@ from azure.storage.queue import QueueClient, TextBase64EncodePolicy
 from devstack.azurite import Azurite
 from devstack.listen import subscribe
 from devstack.stack import LocalStack
-from functions.codec import encode_compact
+from spyglass.wire.queue import encode_compact
 from tests.spyglass.chainkit import T0, ChainKit
 from tests.spyglass.detect.test_rules import shift
 
@@ -146,3 +146,45 @@ def test_azurite_restart_mid_stream_loses_nothing(stack):
                     and api(stack, "chain/latest", underlying="DIA").json()["seq"] == 19, timeout=90)
     first = api(stack, "chain", underlying="DIA", at="2026-11-24T17:00:00.500Z").json()
     assert first.get("seq") == 0, first
+
+
+def test_outcomes_reach_the_table_the_api_and_signalr_and_redelivery_changes_none(stack):
+    """C 601 rich for seconds 4-7 of a 40-second session, sent with a pair swapped and three messages twice:
+    each horizon is announced once, stored on the alert, and equal to scoring the session in order in one
+    process."""
+    from spyglass.contract import Snapshot
+    from spyglass.session import ScoringSession
+    from tests.functions.test_outcomes import session_docs
+
+    docs = [{**d, "underlying": "DIA"} for d in session_docs()]
+    straight = ScoringSession()
+    expected = [m.to_dict() for d in docs for m in straight.feed(Snapshot.from_dict(d)).outcomes]
+    assert {m["horizon"] for m in expected} == {"5s", "30s"}
+    received: list[dict] = []
+
+    async def listen_then_feed():
+        async def collect():
+            async for target, args in subscribe(stack.api, stack.function_key):
+                if target == "outcome" and args[0]["underlying"] == "DIA":
+                    received.append(args[0])
+                if len(received) >= len(expected):
+                    await asyncio.sleep(3.0)  # anything announced twice would arrive by now
+                    return
+
+        task = asyncio.create_task(collect())
+        await asyncio.sleep(1.0)
+        q = queue(stack)
+        msgs = [encode_compact(orjson.dumps(d)) for d in docs]
+        order = list(range(len(msgs)))
+        order[20], order[21] = order[21], order[20]
+        for i in order[:12] + [4, 9, 9] + order[12:]:
+            q.send_message(msgs[i])
+        await asyncio.wait_for(task, 90)
+
+    asyncio.run(listen_then_feed())
+    assert sorted(received, key=lambda m: m["horizon"]) == sorted(expected, key=lambda m: m["horizon"])
+    (alert_id,) = {m["anomaly_id"] for m in expected}
+    stored = wait_for(lambda: (a := api(stack, f"anomalies/{alert_id}").json()).get("outcome", {}).keys() >= {"5s", "30s"}
+                      and a)
+    assert stored["outcome"] == {m["horizon"]: {k: m[k] for k in ("status", "ts", "mid", "exit", "reverted_s")}
+                                 for m in expected}

@@ -21,6 +21,7 @@ import numpy as np
 from spyglass.analytics.pricing import PricedChain
 from spyglass.config import DetectorConfig
 from spyglass.detect.finding import Finding, contract_label, money, r4
+from spyglass.outcome import trade
 
 
 def detect(p: PricedChain, clean: np.ndarray, cfg: DetectorConfig) -> list[Finding]:
@@ -44,12 +45,12 @@ def detect(p: PricedChain, clean: np.ndarray, cfg: DetectorConfig) -> list[Findi
             bound = sell[dear] - buy[cheap] - df * width
         for j in np.flatnonzero(mono >= need):
             d, c = dear[j], cheap[j]
-            _add(best, p, cfg, "vertical", (d, c), (c,), mono[j], 2 * fee,
+            _add(best, p, cfg, "vertical", (d, c), (c,), (1.0, 1.0), mono[j], 2 * fee,
                  f"{contract_label(call, ch.strike[c])} bid {ch.bid[c]:.2f} above "
                  f"{contract_label(call, ch.strike[d])} ask {ch.ask[d]:.2f}")
         for j in np.flatnonzero(bound >= need):
             d, c = dear[j], cheap[j]
-            _add(best, p, cfg, "vertical_bound", (d, c), (d,), bound[j], 2 * fee,
+            _add(best, p, cfg, "vertical_bound", (d, c), (d,), (1.0, 1.0), bound[j], 2 * fee,
                  f"{contract_label(call, ch.strike[d])}/{ch.strike[c]:g} vertical bid "
                  f"{ch.bid[d] - ch.ask[c]:.2f} above its maximum value {df * width[j]:.2f}")
         if idx.size < 3:
@@ -60,7 +61,8 @@ def detect(p: PricedChain, clean: np.ndarray, cfg: DetectorConfig) -> list[Findi
             fly = b[1:-1] - wings
         for j in np.flatnonzero(fly >= need):
             w1, body, w3 = idx[j], idx[j + 1], idx[j + 2]
-            _add(best, p, cfg, "butterfly", (w1, body, w3), (body,), fly[j], 4 * fee,
+            _add(best, p, cfg, "butterfly", (w1, body, w3), (body,), (float(lam[j]), 1.0, float(1 - lam[j])), fly[j],
+                 4 * fee,
                  f"{contract_label(call, ch.strike[body])} bid {ch.bid[body]:.2f} above its wings' weighted ask "
                  f"{wings[j]:.2f} ({ch.strike[w1]:g}/{ch.strike[w3]:g}): the butterfly pays to own")
     return list(best.values())
@@ -76,7 +78,7 @@ def _off_fair(p: PricedChain, i: int, sold: bool) -> float:
 
 
 def _add(best, p: PricedChain, cfg: DetectorConfig, kind: str, legs: tuple[int, ...], sold: tuple[int, ...],
-         credit: float, fees: float, what: str) -> None:
+         qty: tuple[float, ...], credit: float, fees: float, what: str) -> None:
     edge = float(credit) * p.spec.multiplier
     if not edge >= cfg.arbitrage_min_edge:
         return
@@ -92,5 +94,11 @@ def _add(best, p: PricedChain, cfg: DetectorConfig, kind: str, legs: tuple[int, 
         "arbitrage", "C" if key[0] else "P", key[1], float(credit / max(p.spec.tick, 1e-9)), severity,
         f"arbitrage.{kind}", summary, edge=edge,
         numbers={"kind": kind, "legs": [contract_label(bool(ch.is_call[i]), float(ch.strike[i])) for i in legs],
-                 "credit": r4(credit), "edge_after_fees": r4(after)},
+                 "credit": r4(credit), "edge_after_fees": r4(after),
+                 "trade": [trade.sell(_right(ch, i), ch.strike[i], ch.bid[i], n) if i in sold
+                           else trade.buy(_right(ch, i), ch.strike[i], ch.ask[i], n) for i, n in zip(legs, qty)]},
     )
+
+
+def _right(ch, i: int) -> str:
+    return "C" if ch.is_call[i] else "P"

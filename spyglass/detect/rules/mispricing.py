@@ -36,6 +36,7 @@ from spyglass.analytics.pairs import call_put_pairs
 from spyglass.analytics.pricing import PricedChain
 from spyglass.config import DetectorConfig
 from spyglass.detect.finding import Finding, contract_label, money, r4, severity_from
+from spyglass.outcome.trade import buy, sell
 
 LATE_FROM = 120.0
 LATE_TO = 20.0
@@ -101,6 +102,7 @@ def detect(p: PricedChain, clean: np.ndarray, neighbour_iv: np.ndarray, cfg: Det
                 "vol_points": r4((mkt_iv - fit_iv) * 100), "residual_half_spreads": r4(p.residual[i]),
                 "beyond_quote_half_spreads": r4(d / hs), "edge_after_fees": r4(after_fees),
                 "early_exercise_allowance": r4(allowance[i]), "fit_space": p.fit.space,
+                "trade": [(sell if is_rich else buy)("C" if ch.is_call[i] else "P", ch.strike[i], quote)],
             },
         ))
     return out

@@ -24,6 +24,7 @@ from spyglass.analytics.pairs import call_put_pairs
 from spyglass.analytics.pricing import PricedChain
 from spyglass.config import DetectorConfig
 from spyglass.detect.finding import Finding, money, r4, severity_from
+from spyglass.outcome.trade import buy, hedge, sell
 
 
 def detect(p: PricedChain, clean: np.ndarray, cfg: DetectorConfig) -> list[Finding]:
@@ -68,6 +69,10 @@ def detect(p: PricedChain, clean: np.ndarray, cfg: DetectorConfig) -> list[Findi
                 "lower_bound": r4(lower[j]), "upper_bound": r4(upper[j]), "excess": r4(excess[j]),
                 "edge_after_fees": r4(edge - fees), "direction": "call rich" if high else "put rich",
                 "direction_key": "call rich" if high else "put rich",
+                # the synthetic sold (bought) against the underlying bought (sold): the trade that locks the edge
+                "trade": ([sell("C", strike, ch.bid[c]), buy("P", strike, ch.ask[q]), hedge(1.0, p.snapshot.spot)]
+                          if high else
+                          [buy("C", strike, ch.ask[c]), sell("P", strike, ch.bid[q]), hedge(-1.0, p.snapshot.spot)]),
             },
         ))
     return out

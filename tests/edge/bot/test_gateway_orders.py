@@ -15,6 +15,7 @@ from edge.bot import audit
 from edge.bot.app import Bot
 from edge.bot.audit import AuditLog
 from edge.bot.broker import BrokerError, IBBroker
+from edge.bot.gate import GateSettings
 from edge.bot.ledger import Ledger
 from edge.bot.rules import Leg, Plan
 from edge.bot.settings import BotSettings, RiskLimits
@@ -36,9 +37,17 @@ def gateway() -> FakeGateway:
 
 
 def settings(tmp_path, mode: str, port: int, client_id: int = 11) -> BotSettings:
-    return BotSettings(mode=mode, api="http://unused", function_key="k", state_dir=tmp_path, ib_port=port,
-                       ib_client_id=client_id, kill_switch_file=tmp_path / "kill",
-                       limits=RiskLimits(max_open_positions=3, max_daily_loss=1000.0))
+    s = BotSettings(mode=mode, api="http://unused", function_key="k", state_dir=tmp_path, ib_port=port,
+                    ib_client_id=client_id, kill_switch_file=tmp_path / "kill",
+                    limits=RiskLimits(max_open_positions=3, max_daily_loss=1000.0), gate=GateSettings(min_alerts=3))
+    proven(Ledger(s.ledger_path))
+    return s
+
+
+def proven(ledger: Ledger) -> None:
+    """Mispricing alerts that earned money at the gate's horizon: the market's gate is open for them."""
+    for n, mid in enumerate((5.0, 6.0, 7.0)):
+        ledger.record_markout(f"earned{n}", "5m", "mispricing", f"2026-11-20T15:00:0{n}.000Z", mid)
 
 
 def cheap_signal(gw: FakeGateway, edge: float = 0.5) -> dict:

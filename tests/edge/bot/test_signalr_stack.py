@@ -2,7 +2,7 @@
 SignalR service (serverless protocol) and Azurite's signals table, with pysignalr as the client.
 
 Signals are stored in the signals table exactly as the ingest function stores them
-(``functions.storage.anomaly_entity``) and published live through the service's REST API.
+(``spyglass.wire.tables.anomaly_entity``) and published live through the service's REST API.
 """
 
 from __future__ import annotations
@@ -20,11 +20,12 @@ from edge.bot import audit
 from edge.bot.app import Bot
 from edge.bot.audit import AuditLog
 from edge.bot.feed import SignalFeed
+from edge.bot.gate import GateSettings
 from edge.bot.ledger import Ledger
 from edge.bot.runner import _work
 from edge.bot.settings import BotSettings
-from functions.storage import anomaly_entity
 from spyglass.contract import Anomaly
+from spyglass.wire.tables import anomaly_entity
 from tests.edge.bot.signals import chain_level, facet, incident, mispricing
 
 pytestmark = pytest.mark.xdist_group("stack")
@@ -158,10 +159,17 @@ def test_paper_bot_end_to_end_signalr_to_fake_gateway(stack, tmp_path):
         async with FakeGateway(SimMarket(date(2026, 11, 23), time(10, 0), seed=5), cadence=3600.0,
                                clock_start=start) as gw:
             s = BotSettings(mode="paper", api=stack.api, function_key=stack.function_key, state_dir=tmp_path,
-                            kill_switch_file=tmp_path / "kill", ib_port=gw.port, ib_client_id=31, ops_port=free_port())
+                            kill_switch_file=tmp_path / "kill", ib_port=gw.port, ib_client_id=31, ops_port=free_port(),
+                            gate=GateSettings(min_alerts=3))
             stop = asyncio.Event()
             task = asyncio.create_task(run(s, stop, ops_host="127.0.0.1", clock=gw.now))
             await until(lambda: ready(s.ops_port))  # /readyz: gateway and signal feed connected
+            # the market grades earlier mispricing alerts over SignalR: enough, and positive, to open the gate
+            send(stack.signalr_connection, HUB, "outcome", [
+                {"anomaly_id": f"earned{n}", "underlying": "SPY", "alert_ts": f"2026-11-23T14:5{n}:00.000Z",
+                 "type": "mispricing", "severity": "high", "horizon": "5m", "status": "ok", "mid": mid}
+                for n, mid in enumerate((5.0, 6.0, 7.0))])
+            await until(lambda: sum(r["event"] == "outcome" for r in _records(tmp_path)) == 3)
             m = gw.market
             k = min((x for x in m.strikes if m.con_id("P", x - 1.0)), key=lambda x: abs(x - m.spot))
             q = m.quotes[m.con_id("P", k)]
@@ -182,6 +190,7 @@ def test_paper_bot_end_to_end_signalr_to_fake_gateway(stack, tmp_path):
     records = [r for r in _records(tmp_path) if r.get("signal_id") == raw["id"]]
     events = [r["event"] for r in records]
     assert events[0] == "decided" and events[-1] == "duplicate" and events.count("placed") == 1, events
+    assert records[0]["gate"]["open"] and records[0]["gate"]["n"] == 3  # the gate's state is on the record
     assert set(events[1:-1]) == {"placed", "order_status"}  # statuses may arrive while placing
     placed = next(r for r in records if r["event"] == "placed")
     assert placed["order"]["status"] == "Filled" and placed["plan"]["structure"] == "debit_vertical"

@@ -12,8 +12,9 @@ from azure.data.tables import TableClient, TableSasPermissions, TableServiceClie
 
 from devstack.azurite import DEV_ACCOUNT_NAME, PUBLIC_DEV_ACCOUNT_KEY, Azurite
 from edge.bot.table_feed import TableSignalFeed
-from functions.storage import anomaly_entity, upsert_all
+from functions.storage import upsert_all
 from spyglass.contract import Anomaly
+from spyglass.wire.tables import anomaly_entity
 from tests.edge.bot.signals import NOW, mispricing
 
 pytestmark = pytest.mark.xdist_group("azurite")

@@ -26,8 +26,8 @@ def consume(conn: str) -> list[Snapshot]:
     from azure.storage.blob import BlobServiceClient
     from azure.storage.queue import QueueClient, TextBase64DecodePolicy
 
-    from functions import codec
-    from functions.settings import SNAPSHOT_QUEUE
+    from spyglass.wire import queue as codec
+    from spyglass.wire.queue import SNAPSHOT_QUEUE
 
     q = QueueClient.from_connection_string(conn, SNAPSHOT_QUEUE, message_decode_policy=TextBase64DecodePolicy())
     blobs = BlobServiceClient.from_connection_string(conn)

@@ -8,8 +8,11 @@ serves, requirements-edge.txt first and the package with --no-deps.
 from __future__ import annotations
 
 import inspect
+import json
 import re
 import shlex
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -21,7 +24,7 @@ BUILD_TOOLS = ("gcc", "g++", "make", "build-essential", "clang", "cmake", "git",
 
 def ops_port(name: str) -> int:
     if name == "collector":
-        from spyglass.cli import collect
+        from edge.collector.cli import collect
         return inspect.signature(collect).parameters["ops_port"].default
     from edge.bot.settings import BotSettings
     return BotSettings().ops_port
@@ -133,6 +136,50 @@ def test_copied_sources_exist_and_pass_the_dockerignore(dockerfile):
             for src in sources:
                 assert (REPO / src).exists(), src
                 assert src.rstrip("/") in allowed, f"{src} is excluded by .dockerignore"
+
+
+def test_images_build_from_spyglass_and_edge_only(dockerfile):
+    copied = set()
+    for ins in stages(dockerfile[1])[0]:
+        if ins["instruction"] == "COPY":
+            *sources, _ = shlex.split(ins["value"])
+            copied |= {src.rstrip("/") for src in sources}
+    assert copied == {"requirements-edge.txt", "pyproject.toml", "README.md", "spyglass", "edge"}
+    ignore = (REPO / ".dockerignore").read_text().splitlines()
+    assert "!functions/" not in ignore and "!devstack/" not in ignore
+
+
+# The repository's other packages made unimportable, as they are in the images.
+_ABSENT = """
+import json, runpy, sys
+class Absent:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in ("functions", "function_app", "devstack"):
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+sys.meta_path.insert(0, Absent())
+"""
+
+
+def run_without_adapters(code: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", _ABSENT + code], capture_output=True, text=True, timeout=120,
+                          cwd=REPO)
+
+
+def test_the_collector_image_runs_its_entrypoint_without_the_functions_app():
+    [ep] = [i["value"] for i in stages(REPO / "edge" / "Dockerfile.collector")[-1] if i["instruction"] == "ENTRYPOINT"]
+    python, flag, module = json.loads(ep)
+    assert (python, flag, module) == ("python", "-m", "edge.collector")
+    run = run_without_adapters(f"import edge.bot.runner, edge.collector.publisher\n"
+                               f"sys.argv = ['{module}', '--help']\nrunpy.run_module('{module}', run_name='__main__')")
+    assert run.returncode == 0, run.stderr
+    assert "--source" in run.stdout and "--queue" in run.stdout
+
+
+def test_the_spyglass_command_skips_an_adapter_that_is_not_installed():
+    run = run_without_adapters("from spyglass.cli import app\napp(['--help'])")
+    assert run.returncode == 0, run.stderr
+    commands = set(re.findall(r"^│ (\w+) ", run.stdout, re.M))
+    assert {"score", "collect"} <= commands and "poison" not in commands
 
 
 def test_dockerignore_is_an_allow_list_keeping_secrets_out():

@@ -16,8 +16,8 @@ from devstack.azurite import Azurite
 from edge.collector.publish_queue import QueueTarget
 from edge.collector.publisher import Publisher
 from edge.collector.spool import Spool
-from functions import codec
 from spyglass.contract import Snapshot
+from spyglass.wire import queue as codec
 
 
 def make_snapshot(seq: int, *, contracts: int = 8, underlying: str = "SPY", noisy: bool = False) -> Snapshot:

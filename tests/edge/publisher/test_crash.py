@@ -61,10 +61,10 @@ def test_sigkill_mid_send_loses_nothing_accepted(azurite, spool_path, publisher_
 
 
 def test_sigkill_of_the_real_collector_mid_send(azurite, spool_path, publisher_factory):
-    """`spyglass collect --source sim` publishing 50 snapshots/s, killed with SIGKILL while it sends."""
+    """`python -m edge.collector --source sim` publishing 50 snapshots/s, killed with SIGKILL while it sends."""
     queue = QueueClient.from_connection_string(azurite.connection_string, "q-collector-crash")
     queue.create_queue()
-    cmd = [sys.executable, "-m", "spyglass.cli", "collect", "--source", "sim", "--clean", "--scan-interval", "0.02",
+    cmd = [sys.executable, "-m", "edge.collector", "--source", "sim", "--clean", "--scan-interval", "0.02",
            "--clock-start", "2026-11-23T10:00", "--queue", azurite.connection_string, "--spool", str(spool_path),
            "--ops-port", "-1"]
     env = {**os.environ, "SNAPSHOT_QUEUE": "q-collector-crash"}

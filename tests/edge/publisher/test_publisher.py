@@ -17,7 +17,7 @@ from azure.storage.queue import QueueClient, QueueSasPermissions, generate_queue
 from devstack.azurite import DEV_ACCOUNT_NAME, PUBLIC_DEV_ACCOUNT_KEY, Azurite
 from edge.collector.publish_queue import QueueTarget, wire_size
 from edge.collector.spool import SpoolFull
-from functions.codec import QUEUE_LIMIT, encode_compact
+from spyglass.wire.queue import QUEUE_LIMIT, encode_compact
 from tests.edge.publisher.conftest import (
     consume,
     make_snapshot,

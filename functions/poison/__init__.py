@@ -35,10 +35,11 @@ from azure.data.tables import TableClient
 from azure.storage.blob import BlobServiceClient
 from azure.storage.queue import QueueClient, QueueMessage, TextBase64EncodePolicy
 
-from functions import codec, storage
-from functions.settings import SNAPSHOT_QUEUE, settings
+from functions import storage
+from functions.settings import settings
+from spyglass.wire import queue as codec
+from spyglass.wire.queue import POISON_QUEUE, SNAPSHOT_QUEUE
 
-POISON_QUEUE = f"{SNAPSHOT_QUEUE}-poison"
 FAILURE_ROW = "failure"
 LEASE = 120  # seconds a listed message stays hidden if the listing dies before giving it back
 MAX_MESSAGES = 10_000  # one listing reads at most this many
@@ -205,3 +206,4 @@ class Inspector:
                 except AzureError:
                     pass  # no row (none recorded), or the table is gone: nothing to forget
         return moved
+

@@ -1,4 +1,4 @@
-"""Queue message formats for snapshots, and the limits that keep a hostile message cheap.
+"""The snapshot queue message: its formats, its queue, and the limits that keep a hostile message cheap.
 
 The Functions queue trigger hands us the message text (base64 already removed
 by the host, the default ``messageEncoding``). Accepted:
@@ -35,6 +35,8 @@ import orjson
 
 from spyglass.contract import Snapshot, SnapshotError, iso_ms, parse_iso
 
+SNAPSHOT_QUEUE = "chain-snapshots"  # fixed: the edge, the trigger and the infrastructure all name it
+POISON_QUEUE = SNAPSHOT_QUEUE + "-poison"  # where the host moves a message that failed maxDequeueCount times
 COMPACT_PREFIX = "gz:"
 CLAIM_CHECK = "claim-check/1"
 WAKE = "chain-wake/1"
@@ -44,7 +46,7 @@ QUEUE_LIMIT = 64 * 1024  # bytes of message text, after base64
 MAX_SNAPSHOT_BYTES = 8 * 1024 * 1024
 MAX_BLOB_BYTES = MAX_SNAPSHOT_BYTES
 DEFAULT_CLAIM_CONTAINER = "claim-checks"
-# what edge/collector/publish_queue.py names a claim-check blob: the snapshot key, then its seq
+# the claim-check blob names claim_name writes: the snapshot key, then its seq
 CLAIM_NAME = re.compile(r"edge/([A-Z][A-Z0-9.]{0,9})/(\d{4}-\d{2}-\d{2})/(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z)"
                         r"(?:-\d{1,19})?")
 _UNDERLYING = re.compile(r"[A-Z][A-Z0-9.]{0,9}")
@@ -66,6 +68,17 @@ class Wake:
 
 def encode_compact(snapshot_json: bytes) -> str:
     return COMPACT_PREFIX + base64.b64encode(gzip.compress(snapshot_json, mtime=0)).decode()
+
+
+def claim_name(key: str, seq: int | None) -> str:
+    """The claim-check blob of snapshot ``key`` (``SPY:2026-11-24:<ts>``): deterministic, so a retried
+    upload overwrites the same blob instead of leaving orphans."""
+    return "edge/" + key.replace(":", "/", 2) + ("" if seq is None else f"-{seq}")
+
+
+def claim_reference(container: str, name: str) -> str:
+    """The queue message that stands for a snapshot stored in blob ``container/name``."""
+    return orjson.dumps({"schema": CLAIM_CHECK, "container": container, "blob": name}).decode()
 
 
 def wake_message(underlying: str, expiry: str) -> str:
@@ -163,5 +176,6 @@ def _claimed(raw: bytes, fetch_blob: FetchBlob | None, container: str) -> Snapsh
     return snapshot
 
 
-__all__ = ["CLAIM_CHECK", "MAX_BLOB_BYTES", "MAX_SNAPSHOT_BYTES", "QUEUE_LIMIT", "MessageError", "SnapshotError",
-           "Wake", "decode", "encode_compact", "gunzip", "unwrap_held", "wake_message", "wake_of"]
+__all__ = ["CLAIM_CHECK", "CLAIM_NAME", "DEFAULT_CLAIM_CONTAINER", "MAX_BLOB_BYTES", "MAX_SNAPSHOT_BYTES",
+           "POISON_QUEUE", "QUEUE_LIMIT", "SNAPSHOT_QUEUE", "MessageError", "SnapshotError", "Wake", "claim_name",
+           "claim_reference", "decode", "encode_compact", "gunzip", "unwrap_held", "wake_message", "wake_of"]

@@ -5,8 +5,8 @@ from datetime import datetime, timezone
 import orjson
 import pytest
 
-from functions.codec import (MAX_SNAPSHOT_BYTES, QUEUE_LIMIT, MessageError, SnapshotError, decode, encode_compact,
-                             gunzip, unwrap_held, wake_message, wake_of)
+from spyglass.wire.queue import (MAX_SNAPSHOT_BYTES, QUEUE_LIMIT, MessageError, SnapshotError, claim_name,
+                                 claim_reference, decode, encode_compact, gunzip, unwrap_held, wake_message, wake_of)
 from tests.spyglass.chainkit import T0, ChainKit
 
 
@@ -22,7 +22,7 @@ def test_public_json_and_compact_decode_to_the_same_snapshot(snapshot):
     assert decode(raw).to_json() == decode(compact).to_json() == raw
 
 
-NAME = "edge/SPY/2026-11-24/2026-11-24T17:00:00.000Z-7"  # as edge/collector/publish_queue.py names it
+NAME = "edge/SPY/2026-11-24/2026-11-24T17:00:00.000Z-7"  # as claim_name (the edge publisher) names it
 
 
 def ref(container: str = "claim-checks", blob: str = NAME) -> bytes:
@@ -35,6 +35,13 @@ def test_claim_check_fetches_the_blob(snapshot):
     assert decode(ref(blob=NAME[:-2]), lambda c, b, limit: snapshot.to_json()).to_json() == snapshot.to_json()
     with pytest.raises(MessageError, match="given no blob access"):
         decode(ref())
+
+
+def test_the_publisher_names_and_references_a_claim_check_as_the_reader_accepts(snapshot):
+    name = claim_name(snapshot.key, 7)
+    assert claim_name(snapshot.key, None) == name[:-2] and name.startswith("edge/SPY/2026-11-24/")
+    body = encode_compact(snapshot.to_json()).encode()
+    assert decode(claim_reference("claim-checks", name), lambda c, b, limit: body).to_json() == snapshot.to_json()
 
 
 @pytest.mark.parametrize(("container", "blob", "match"), [
