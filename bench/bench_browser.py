@@ -27,7 +27,8 @@ sys.path.insert(0, str(ROOT))
 from devstack.listen import subscribe
 from devstack.stack import LocalStack
 from spyglass.contract import iso_ms
-from spyglass.market import SimConfig, dumps_snapshot, simulate_day
+from spyglass.jsonl import dumps_snapshot
+from spyglass.sim import SimConfig, simulate_day
 from spyglass.wire.queue import decode, encode_compact
 from tests.browser.kit import launch, queue, wait
 

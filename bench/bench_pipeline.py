@@ -25,7 +25,8 @@ sys.path.insert(0, str(ROOT))
 from devstack.listen import subscribe  # noqa: E402
 from devstack.stack import LocalStack  # noqa: E402
 from spyglass.contract import iso_ms  # noqa: E402
-from spyglass.market import SimConfig, dumps_snapshot, simulate_day  # noqa: E402
+from spyglass.jsonl import dumps_snapshot  # noqa: E402
+from spyglass.sim import SimConfig, simulate_day  # noqa: E402
 from spyglass.wire.queue import decode, encode_compact  # noqa: E402
 
 CHAINS = ("SPY", "QQQ", "IWM", "DIA", "XLF", "GLD")

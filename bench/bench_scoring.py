@@ -29,8 +29,8 @@ sys.path.insert(0, str(ROOT))
 
 from spyglass.contract import Snapshot  # noqa: E402
 from spyglass.detect.scorer import Scorer  # noqa: E402
-from spyglass.market.config import InjectionConfig, SimConfig  # noqa: E402
-from spyglass.market.simulator import simulate_day  # noqa: E402
+from spyglass.sim.config import InjectionConfig, SimConfig  # noqa: E402
+from spyglass.sim.simulator import simulate_day  # noqa: E402
 
 DAY = date(2026, 11, 24)
 N_SNAPSHOTS = int(os.environ.get("BENCH_SNAPSHOTS", "1500"))

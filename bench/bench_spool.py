@@ -25,7 +25,8 @@ from edge.collector.publish_queue import QueueTarget
 from edge.collector.publisher import Publisher
 from edge.collector.spool import Spool
 from spyglass.contract import Snapshot
-from spyglass.market import SimConfig, dumps_snapshot, simulate_day
+from spyglass.jsonl import dumps_snapshot
+from spyglass.sim import SimConfig, simulate_day
 from spyglass.wire.queue import encode_compact
 
 N = 1000

@@ -27,7 +27,8 @@ from devstack.proc import REPO
 from devstack.stack import LocalStack
 from spyglass.clock import parse_new_york
 from spyglass.contract import iso_ms
-from spyglass.market import InjectionConfig, SimConfig, dumps_snapshot, simulate_day
+from spyglass.jsonl import dumps_snapshot
+from spyglass.sim import InjectionConfig, SimConfig, simulate_day
 from spyglass.wire.queue import SNAPSHOT_QUEUE, encode_compact
 
 

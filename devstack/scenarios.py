@@ -37,7 +37,7 @@ from devstack.proc import REPO
 from devstack.stack import LocalStack
 from spyglass.clock import NEW_YORK
 from spyglass.contract import iso_ms, parse_iso
-from spyglass.market import InjectionConfig, SimConfig, simulate_day
+from spyglass.sim import InjectionConfig, SimConfig, simulate_day
 from spyglass.wire.queue import CLAIM_CHECK, encode_compact
 
 DAY = date(2026, 11, 24)

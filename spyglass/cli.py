@@ -98,7 +98,7 @@ def simulate(
     from dataclasses import replace
     from datetime import date, datetime, timedelta
 
-    from spyglass.market import DEFAULT_RATES, InjectionConfig, SimConfig, scenario_config, write_day
+    from spyglass.sim import DEFAULT_RATES, InjectionConfig, SimConfig, scenario_config, write_day
 
     def end_after(t0: object) -> str:  # "HH:MM", "HH:MM:SS" or a time
         text = str(t0)
@@ -143,7 +143,7 @@ def evaluate(
     as_json: Annotated[bool, typer.Option("--json", help="print the report as JSON")] = False,
 ) -> None:
     """Precision and recall per anomaly type, false alarms per hour (clean days apart), stale lines called market."""
-    from spyglass.market import evaluate_day_files
+    from spyglass.evaluate import evaluate_day_files
 
     if len(files) % 2:
         _err("evaluate: give LABELS ANOMALIES pairs, one per day")

@@ -9,7 +9,7 @@ import sys
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import orjson
 
@@ -80,3 +80,22 @@ def write_records(path: str | Path, records: Iterable[dict]) -> int:
             fh.write(orjson.dumps(rec, option=orjson.OPT_SERIALIZE_NUMPY) + b"\n")
             n += 1
     return n
+
+
+def dumps_snapshot(snapshot: dict[str, Any], nan: str = "literal") -> bytes:
+    """Serialise a snapshot; ``nan="literal"`` keeps NaN prices as ``NaN``, ``"null"`` writes null.
+
+    The simulator injects NaN prices (data errors); orjson cannot write them, Python's json can.
+    """
+    if nan == "literal" and _has_nan(snapshot):
+        return json.dumps(snapshot, separators=(",", ":"), allow_nan=True).encode()
+    return orjson.dumps(snapshot)
+
+
+def _has_nan(snapshot: dict[str, Any]) -> bool:
+    for row in snapshot.get("contracts", ()):
+        for key in ("bid", "ask", "last"):
+            v = row.get(key)
+            if isinstance(v, float) and v != v:
+                return True
+    return False

@@ -20,10 +20,9 @@ REPO = Path(__file__).resolve().parents[1]
 PACKAGES = ("spyglass", "edge", "functions", "devstack", "bench", "tests")
 # the repository's own top-level names, as an import spells them (infra/ is the package spyglass_infra)
 OWN = {*PACKAGES, "function_app", "infra", "spyglass_infra"}
-# Loops the other branches of issue 12 remove; the lead drops these marks when they merge.
-KNOWN_LOOPS = {
-    "spyglass": ("spyglass.market",),  # inject <-> injections <-> simulator: the sim/evaluate split
-}
+# Loops known and being removed, by package (each entry an xfail(strict) mark, dropped once the loop is gone);
+# none today
+KNOWN_LOOPS: dict[str, tuple[str, ...]] = {}
 
 
 def _module_name(path: Path) -> str:
@@ -118,6 +117,13 @@ def test_the_core_imports_no_other_package_of_the_repository():
 
 def test_edge_and_devstack_import_no_functions_module():
     assert _offenders(("edge", "devstack"), {"functions", "function_app"}) == []
+
+
+def test_the_evaluation_reads_labels_never_the_simulator():
+    """label/1 (spyglass.labels) is all the evaluation and the simulator share: any producer can be scored."""
+    assert "spyglass.evaluate.score" in imports()
+    assert sorted(f"{m} imports {n}" for m, names in imports().items() if m.startswith("spyglass.evaluate")
+                  for n in names if n.startswith("spyglass.sim")) == []
 
 
 def test_only_the_app_and_the_tests_import_functions():

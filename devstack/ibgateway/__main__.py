@@ -26,7 +26,7 @@ def resolve_clock_start(text: str) -> datetime | None:
     now = datetime.now(timezone.utc)
     if is_market_open(now):
         return None
-    from spyglass.market.config import last_session_on_or_before
+    from spyglass.sim.config import last_session_on_or_before
 
     day = last_session_on_or_before(now.astimezone(NEW_YORK).date())
     return datetime.combine(day, time(10, 0), NEW_YORK).astimezone(timezone.utc)

@@ -17,7 +17,7 @@ import numpy as np
 from spyglass.analytics.black import greeks
 from spyglass.clock import NEW_YORK, SECONDS_PER_YEAR, session_close
 from spyglass.contract import parse_iso
-from spyglass.market import InjectionConfig, SimConfig, simulate_day
+from spyglass.sim import InjectionConfig, SimConfig, simulate_day
 
 UNDERLYING_CON_ID = 756733  # SPY's real conId; any stable number would do
 _OPTION_CON_ID0 = 800_000_000

@@ -33,7 +33,7 @@ class SimSource:
         return True, self.state
 
     async def run(self, emit: Sink, stop: asyncio.Event) -> None:
-        from spyglass.market import InjectionConfig, SimConfig, simulate_day
+        from spyglass.sim import InjectionConfig, SimConfig, simulate_day
 
         while not stop.is_set():
             now = self.now()

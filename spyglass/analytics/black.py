@@ -470,6 +470,27 @@ def greeks_kernel(spot, forward, strike, t, rate, vol, is_call):
     return delta, gamma, vega, theta
 
 
+@njit(cache=True)
+def forward_delta_scalar(forward: float, strike: float, t: float, vol: float, is_call: bool) -> float:
+    """dB/dF of the undiscounted price: ``Phi(d1)`` for a call, ``Phi(d1) - 1`` for a put; NaN if ``t <= 0``
+    or ``vol <= 0``. The moneyness measure traders quote (the "25-delta put"), free of rate and carry."""
+    if not (t > 0.0 and vol > 0.0):
+        return _NAN
+    s = vol * math.sqrt(t)
+    n1 = norm_cdf(math.log(forward / strike) / s + 0.5 * s)
+    return n1 if is_call else n1 - 1.0
+
+
+@njit(cache=True)
+def forward_delta(forward, strike, t, vol, is_call) -> np.ndarray:
+    """Vectorised ``forward_delta_scalar`` over same-length arrays."""
+    n = strike.shape[0]
+    out = np.empty(n)
+    for i in range(n):
+        out[i] = forward_delta_scalar(forward[i], strike[i], t[i], vol[i], is_call[i])
+    return out
+
+
 @dataclass(frozen=True)
 class Greeks:
     """Black-76 greeks per share (arrays; NaN where ``t <= 0``, ``vol <= 0`` or inputs are NaN).

@@ -314,10 +314,6 @@ class SmileFit:
     def vol(self, strike: np.ndarray) -> np.ndarray:
         return spline_vol(self.z(np.asarray(strike, dtype=np.float64)), self.coef, self.z_lo, self.z_hi)
 
-    def vol_at_moneyness(self, k: np.ndarray) -> np.ndarray:
-        """Fitted vol at log-moneyness ln(K/F): the form that carries over to the next snapshot."""
-        return spline_vol(k / (self.atm_vol * math.sqrt(self.t)), self.coef, self.z_lo, self.z_hi)
-
     def prior(self) -> dict | None:
         """What the next snapshot needs to warm-start from this smile (JSON-safe)."""
         if not self.ok:
@@ -355,15 +351,7 @@ def fit_smile(
     premium. ``prior`` is the previous snapshot's ``SmileFit.prior()``: a start
     that a new anomaly has not bent.
     """
-    mid = 0.5 * (bid + ask)
-    half = np.maximum(0.5 * (ask - bid), 0.5 * tick)
-    with np.errstate(invalid="ignore"):
-        otm = np.where(is_call, strike >= forward, strike <= forward)
-        near = np.abs(np.log(strike / forward)) <= 0.0025
-        usable = np.isfinite(mid) & (bid > 0) & (ask >= bid) & (otm | near)
-        # vol space: out-of-the-money quotes only (in-the-money IVs are noise near the close);
-        # penny quotes are kept, their vega/spread weight is already small
-        use_iv = usable & otm & np.isfinite(mid_iv) & (mid >= min(min_price, 2.0 * tick))
+    mid, half, usable, use_iv = _fit_quotes(strike, is_call, bid, ask, mid_iv, forward, tick, min_price)
     atm_vol = atm_level(strike, is_call, bid, ask, forward, t, rate)
     if not math.isfinite(atm_vol):
         atm_vol = _median_nearest(strike, forward, mid_iv, use_iv, 4)
@@ -371,40 +359,13 @@ def fit_smile(
         return SmileFit(forward, t, rate, math.nan, np.full(N_COEF, math.nan), 0.0, 0.0, 0, math.nan, "iv", False, "none")
     z = np.log(strike / forward) / (atm_vol * math.sqrt(t))
     z_lo, z_hi = float(z[usable].min()), float(z[usable].max())
-    left = int((usable & (strike < forward)).sum())
-    right = int((usable & (strike > forward)).sum())
-    if left + right >= 5 and min(left, right) >= 2:
-        method, lam, pen = "spline", 1e-3, _SMOOTH
-    elif min(left, right) >= 1:
-        method, lam, pen = "line", 1e6, _SMOOTH
-    else:
-        method, lam, pen = "flat", 1e6, _FLAT
+    method, lam, pen = _freedom(strike, forward, usable)
     space = "price" if near_close else "iv"
-    # two starts, keep the lower robust loss: the vol-space fit, and a flat smile at the
-    # median IV of the quotes around the forward (robust when a few quotes carry the fit)
-    # a third start, the previous snapshot's smile, wins ties: another start must explain at least two
-    # more quotes (more than 1.5x the loss of one rejected quote, c^2/6) to replace it. One quote alone,
-    # above all the last one on a wing, where the spline's free edge can bend to fit anything, must not
-    # move the smile off its recent history; a genuine move shifts many quotes together
-    starts = [(np.full(N_COEF, atm_vol), 4, 0.0)]
-    flat = _median_nearest(strike, forward, mid_iv, usable, 6)
-    if math.isfinite(flat):
-        starts.append((np.full(N_COEF, flat), 0, 0.0))
-    if prior is not None and prior["t"] > 0:
-        starts.append((_warm_start(prior, atm_vol, t), 0, 1.5 * BISQUARE_C**2 / 6.0))
+    starts = _starts(strike, forward, mid_iv, usable, atm_vol, t, prior)
     mid0, iv0 = nz(mid), nz(mid_iv)
     for _ in range(3):
-        best, best_loss = None, math.inf
-        for start, vol_iters, bonus in starts:
-            try:
-                fit = fit_smile_kernel(
-                    z, strike, is_call, mid0, half, iv0, use_iv, usable,
-                    forward, t, rate, start, lam, BISQUARE_C, vol_iters, 3, z_lo, z_hi, pen,
-                )
-            except np.linalg.LinAlgError:  # a degenerate start: the others may still fit
-                continue
-            if fit[3] - bonus < best_loss:
-                best, best_loss = fit, fit[3] - bonus
+        best = _best_start(starts, z, strike, is_call, mid0, half, iv0, use_iv, usable, forward, t, rate, lam,
+                           z_lo, z_hi, pen)
         if best is None:  # no start could be solved: report no fit rather than fail the snapshot
             return SmileFit(forward, t, rate, atm_vol, np.full(N_COEF, math.nan), z_lo, z_hi, 0, math.nan, space,
                             False, "none")
@@ -419,6 +380,66 @@ def fit_smile(
     fitted = w > 0
     rms = float(np.sqrt(np.sum(w * r * r) / max(np.sum(w), 1e-12))) if fitted.any() else math.nan
     return SmileFit(forward, t, rate, atm_vol, coef, z_lo, z_hi, int(fitted.sum()), rms, space, arb_free, method)
+
+
+def _fit_quotes(strike, is_call, bid, ask, mid_iv, forward: float, tick: float, min_price: float):
+    """(mid, half-spread, usable, usable in vol space): the quotes that may carry the fit."""
+    mid = 0.5 * (bid + ask)
+    half = np.maximum(0.5 * (ask - bid), 0.5 * tick)
+    with np.errstate(invalid="ignore"):
+        otm = np.where(is_call, strike >= forward, strike <= forward)
+        near = np.abs(np.log(strike / forward)) <= 0.0025
+        usable = np.isfinite(mid) & (bid > 0) & (ask >= bid) & (otm | near)
+        # vol space: out-of-the-money quotes only (in-the-money IVs are noise near the close);
+        # penny quotes are kept, their vega/spread weight is already small
+        use_iv = usable & otm & np.isfinite(mid_iv) & (mid >= min(min_price, 2.0 * tick))
+    return mid, half, usable, use_iv
+
+
+def _freedom(strike, forward: float, usable) -> tuple[str, float, np.ndarray]:
+    """(method, smoothing, penalty): a spline with quotes on both sides, else a line, else flat."""
+    left = int((usable & (strike < forward)).sum())
+    right = int((usable & (strike > forward)).sum())
+    if left + right >= 5 and min(left, right) >= 2:
+        return "spline", 1e-3, _SMOOTH
+    if min(left, right) >= 1:
+        return "line", 1e6, _SMOOTH
+    return "flat", 1e6, _FLAT
+
+
+def _starts(strike, forward: float, mid_iv, usable, atm_vol: float, t: float, prior: dict | None) -> list[tuple]:
+    """(start coefficients, vol-space iterations, loss bonus) for each start of the robust fit.
+
+    Two starts, keep the lower robust loss: the vol-space fit, and a flat smile at the
+    median IV of the quotes around the forward (robust when a few quotes carry the fit).
+    A third start, the previous snapshot's smile, wins ties: another start must explain at least two
+    more quotes (more than 1.5x the loss of one rejected quote, c^2/6) to replace it. One quote alone,
+    above all the last one on a wing, where the spline's free edge can bend to fit anything, must not
+    move the smile off its recent history; a genuine move shifts many quotes together.
+    """
+    starts = [(np.full(N_COEF, atm_vol), 4, 0.0)]
+    flat = _median_nearest(strike, forward, mid_iv, usable, 6)
+    if math.isfinite(flat):
+        starts.append((np.full(N_COEF, flat), 0, 0.0))
+    if prior is not None and prior["t"] > 0:
+        starts.append((_warm_start(prior, atm_vol, t), 0, 1.5 * BISQUARE_C**2 / 6.0))
+    return starts
+
+
+def _best_start(starts, z, strike, is_call, mid, half, iv, use_iv, usable, forward, t, rate, lam, z_lo, z_hi, pen):
+    """The robust fit of the start with the lowest loss less its bonus; None when no start can be solved."""
+    best, best_loss = None, math.inf
+    for start, vol_iters, bonus in starts:
+        try:
+            fit = fit_smile_kernel(
+                z, strike, is_call, mid, half, iv, use_iv, usable,
+                forward, t, rate, start, lam, BISQUARE_C, vol_iters, 3, z_lo, z_hi, pen,
+            )
+        except np.linalg.LinAlgError:  # a degenerate start: the others may still fit
+            continue
+        if fit[3] - bonus < best_loss:
+            best, best_loss = fit, fit[3] - bonus
+    return best
 
 
 @njit(cache=True)

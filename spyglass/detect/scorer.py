@@ -15,7 +15,6 @@ import numpy as np
 
 from spyglass.analytics.exposure import gamma_exposure
 from spyglass.analytics.pricing import PricedChain, carry_inputs, expiry_close_of, price_chain
-from spyglass.analytics.summary import ChainAnalytics, summarize
 from spyglass.config import DetectorConfig, underlying_spec
 from spyglass.contract import Anomaly, Snapshot, iso_ms
 from spyglass.detect import confirm, floods, freshness, incidents, lifecycle, quality, screen
@@ -33,6 +32,7 @@ from spyglass.detect.rules import (
 from spyglass.detect.state import ChainState, ContractSeries
 from spyglass.outcome import Markout, Tracked, advance, settle, track
 from spyglass.outcome.tracker import Lines
+from spyglass.wire.summary import ChainAnalytics, summarize
 
 @dataclass(frozen=True, slots=True)
 class ScoreResult:

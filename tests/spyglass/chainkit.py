@@ -13,6 +13,7 @@ from datetime import datetime, timedelta, timezone
 import numpy as np
 
 from spyglass.analytics.black import black_price
+from spyglass.clock import SECONDS_PER_YEAR
 from spyglass.contract import Snapshot, iso_ms
 
 CLOSE = datetime(2026, 11, 24, 21, 0, tzinfo=timezone.utc)  # 16:00 New York
@@ -45,7 +46,7 @@ class ChainKit:
         return 2 * self.strikes.size
 
     def arrays(self, ts: datetime):
-        t = (CLOSE - ts).total_seconds() / (365 * 86400)
+        t = (CLOSE - ts).total_seconds() / SECONDS_PER_YEAR
         fwd = self.spot * math.exp(self.rate * t)
         k = np.r_[self.strikes, self.strikes]
         call = np.r_[np.ones(self.strikes.size, bool), np.zeros(self.strikes.size, bool)]

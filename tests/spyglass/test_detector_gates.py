@@ -1,6 +1,6 @@
 """The detectors, gated on messy simulated days: every condition of a real feed, several seeds.
 
-Each scenario (``spyglass.market.scenarios``) is simulated, sent through the
+Each scenario (``spyglass.sim.scenarios``) is simulated, sent through the
 wire format, scored and evaluated against its labels. The gates are the
 issue's: precision >= 0.95 and recall >= 0.95 on labelled days (labels that
 nothing could see are not counted: see docs/evaluation.md), <= 0.5 false
@@ -19,9 +19,10 @@ from dataclasses import dataclass, field
 import pytest
 
 from spyglass.contract import Snapshot
-from spyglass.market import dumps_snapshot, simulate_day
-from spyglass.market.evaluate import Report, combine, evaluate
-from spyglass.market.scenarios import SCENARIOS, scenario_config
+from spyglass.evaluate import Report, combine, evaluate
+from spyglass.jsonl import dumps_snapshot
+from spyglass.sim import simulate_day
+from spyglass.sim.scenarios import SCENARIOS, scenario_config
 from spyglass.session import ScoringSession
 
 FULL = os.environ.get("SPYGLASS_GATE_FULL") == "1"

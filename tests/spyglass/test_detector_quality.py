@@ -12,7 +12,9 @@ from datetime import date
 import pytest
 
 from spyglass.contract import Snapshot
-from spyglass.market import InjectionConfig, SimConfig, dumps_snapshot, evaluate, simulate_day
+from spyglass.evaluate import evaluate
+from spyglass.jsonl import dumps_snapshot
+from spyglass.sim import InjectionConfig, SimConfig, simulate_day
 from spyglass.session import ScoringSession
 
 CASES = {

@@ -16,7 +16,7 @@ from edge.collector.sim import SimSource
 from edge.collector.source import shifted_clock
 from spyglass.cli import app
 from spyglass.contract import Snapshot
-from spyglass.market import InjectionConfig, SimConfig, simulate_day
+from spyglass.sim import InjectionConfig, SimConfig, simulate_day
 from tests.edge.collector.harness import Harness, run
 
 

@@ -26,14 +26,17 @@ from spyglass.analytics.black import (
     black_greeks_scalar,
     black_price,
     black_price_scalar,
+    forward_delta,
+    forward_delta_scalar,
     greeks,
     greeks_kernel,
     implied_vol,
     implied_vol_scalar,
     norm_cdf,
 )
+from spyglass.clock import SECONDS_PER_YEAR
 
-MINUTE = 60.0 / (365.0 * 86400.0)
+MINUTE = 60.0 / SECONDS_PER_YEAR
 FWD = 600.0
 RATE = 0.045
 SPOT = FWD * math.exp(-(RATE - 0.013) * 390 * MINUTE)  # any spot; F/S is the carry
@@ -122,7 +125,7 @@ def test_iv_matches_mpmath_where_recoverable(grid):
 
 
 def test_iv_one_minute_deep_otm_explicit():
-    t = 60.0 / (365.0 * 86400.0)
+    t = MINUTE
     for strike, is_call, vol in ((606.0, True, 0.25), (612.0, True, 0.9), (594.0, False, 0.3), (570.0, False, 4.0)):
         p = float(mp_price(FWD, strike, t, RATE, vol, is_call))
         assert 1e-300 < p < 1e-3  # deep OTM: a tiny but normal price
@@ -385,6 +388,21 @@ def test_greeks_match_quantlib():
             ours_v = getattr(g, name)[i]
             assert abs(ours_v - val) <= 1e-9 * scale[name] + 1e-12 * abs(val) + 1e-300, (name, t[i] / MINUTE, k[i], c[i], ours_v, val)
         assert g.theta_day[i] == pytest.approx(g.theta[i] / 365.0, rel=1e-15)
+
+
+def test_forward_delta_matches_quantlib():
+    """The undiscounted forward delta the simulator picks lines by: QuantLib's deltaForward over the discount."""
+    t, vol, k, c = greek_grid()
+    n = t.size
+    ours = forward_delta(np.full(n, FWD), k, t, vol, c)
+    for i in range(n):
+        typ = ql.Option.Call if c[i] else ql.Option.Put
+        df = math.exp(-RATE * t[i])
+        bc = ql.BlackCalculator(ql.PlainVanillaPayoff(typ, k[i]), FWD, vol[i] * math.sqrt(t[i]), df)
+        assert ours[i] == pytest.approx(bc.deltaForward() / df, abs=1e-12), (t[i] / MINUTE, k[i], c[i])
+        assert ours[i] == forward_delta_scalar(FWD, k[i], t[i], vol[i], c[i])
+    assert math.isnan(forward_delta_scalar(FWD, FWD, 0.0, 0.2, True))
+    assert math.isnan(forward_delta_scalar(FWD, FWD, MINUTE, 0.0, False))
 
 
 def _mp_value(spot, carry_rate, strike, t, rate, vol, is_call):

@@ -14,11 +14,12 @@ import pytest
 
 from spyglass.config import DetectorConfig
 from spyglass.contract import Snapshot
-from spyglass.market import dumps_snapshot, simulate_day
-from spyglass.market.config import InjectionConfig
-from spyglass.market.scenarios import scenario_config
+from spyglass.jsonl import dumps_snapshot
 from spyglass.outcome import Grade, grade
 from spyglass.session import ScoringSession
+from spyglass.sim import simulate_day
+from spyglass.sim.config import InjectionConfig
+from spyglass.sim.scenarios import scenario_config
 
 
 def graded(seed: int, injected: bool, config: DetectorConfig) -> dict[str, Grade]:
