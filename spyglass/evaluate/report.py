@@ -197,7 +197,7 @@ def combine(reports: Iterable[Report], max_listed: int = 200) -> Report:
         stale.add(r.stale)
         clean.add(r.clean)
     intervals = {r.interval_s for r in reports}
-    source = f"sum of {len(reports)} days" if len(reports) > 1 else reports[0].hours_source
+    source = f"sum of {sum(r.days for r in reports)} days" if len(reports) > 1 else reports[0].hours_source
     return Report(
         scores, total, hours, source, reports[0].interval_s if len(intervals) == 1 else min(intervals),
         subtypes, [m for r in reports for m in r.missed][:max_listed],
