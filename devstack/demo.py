@@ -92,7 +92,7 @@ Spyglass local stack is up (logs in out/demo-stack/):
   try            curl -H 'x-functions-key: {stack.function_key}' '{stack.api}/anomalies?limit=5'
   OpenAPI        {stack.api}/openapi.json
   health         {stack.api}/health
-  SignalR        {stack.signalr_connection.split(';')[0].split('=', 1)[1]}  (hub spyglass: anomaly, chain, signal)
+  SignalR        {stack.signalr_connection.split(';')[0].split('=', 1)[1]}  (hub spyglass: anomaly, chain, signal, outcome)
   storage        Azurite {stack.azurite.endpoint('queue')}
 Ctrl-C stops everything.""", flush=True)
         if args.feed == "edge":

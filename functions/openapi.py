@@ -157,7 +157,7 @@ def document() -> dict[str, Any]:
                     "type": "string", "format": "date-time", "description": "where the list starts (UTC)"}),
                     "signals"), "400"),
             "/negotiate": {"post": {
-                "summary": "SignalR connection info for hub `spyglass` (targets: anomaly, chain, signal)",
+                "summary": "SignalR connection info for hub `spyglass` (targets: anomaly, chain, signal, outcome)",
                 "responses": {"200": _json({"$ref": "#/components/schemas/Negotiate"}, "connection info"),
                               "401": {"description": "function key missing or wrong"}}}},
             "/openapi.json": {"get": {"summary": "This document", "security": [],
