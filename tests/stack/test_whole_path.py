@@ -157,7 +157,7 @@ def test_outcomes_reach_the_table_the_api_and_signalr_and_redelivery_changes_non
     from spyglass.session import ScoringSession
     from tests.functions.test_outcomes import session_docs
 
-    docs = [{**d, "underlying": "DIA"} for d in session_docs()]
+    docs = [{**d, "underlying": "XLK"} for d in session_docs()]  # a chain no other test here feeds
     straight = ScoringSession()
     expected = [m.to_dict() for d in docs for m in straight.feed(Snapshot.from_dict(d)).outcomes]
     assert {m["horizon"] for m in expected} == {"5s", "30s"}
@@ -170,7 +170,7 @@ def test_outcomes_reach_the_table_the_api_and_signalr_and_redelivery_changes_non
             async for target, args in subscribe(stack.api, stack.function_key):
                 if target == "chain" and args[0].get("underlying") == "PROBE":
                     listening.set()
-                if target == "outcome" and args[0]["underlying"] == "DIA":
+                if target == "outcome" and args[0]["underlying"] == "XLK":
                     received.append(args[0])
                 if len(received) >= len(expected):
                     await asyncio.sleep(3.0)  # anything announced twice would arrive by now
