@@ -41,8 +41,8 @@ class ScoringSession:
         knows; a snapshot after the close settles them in ``feed`` instead)."""
         out = []
         for key, state in self.states.items():
-            if state.tracked:
+            if state.graded:
                 last = self.last[key]
                 out += self.scorer.settle(state, last.spot, last.ts)
-                self.states[key] = state.evolve(tracked=[])
+                self.states[key] = state.evolve(tracked=[], settling=[])
         return out

@@ -57,9 +57,9 @@ class Scorer:
         refused = self._refusal(snapshot, state, digest)
         if refused is not None:
             outcomes: list[Markout] = []
-            if refused.numbers.get("subtype") == "after_close" and state.tracked:  # the close: its spot settles them all
+            if refused.numbers.get("subtype") == "after_close" and state.graded:  # the close: its spot settles all
                 outcomes = self.settle(state, snapshot.spot, snapshot.ts)
-                state = state.evolve(tracked=[])
+                state = state.evolve(tracked=[], settling=[])
             return ScoreResult([self._anomaly(snapshot, refused, "new", snapshot.ts, {"grade": "poor",
                                "two_sided_share": 0.0, "notes": [refused.summary]})], None, state, False, outcomes)
 
@@ -139,11 +139,13 @@ class Scorer:
         anomalies = [self._anomaly(snapshot, f, st, first_seen, dq) for f, st, first_seen in emit]
         outcomes, tracked = self._mark_out(state, snapshot, p, clean & p.two_sided)
         tracked += track(anomalies)
+        done = [t.to_dict() for t in tracked if t.settling]
         analytics = summarize(p, _exposure(p), dq)
         new_state = state.evolve(
             last_ts=snapshot.ts, last_seq=snapshot.seq, last_digest=digest, last_spot=snapshot.spot,
             snapshots=state.snapshots + 1, series=series, active=active, smile=p.fit.prior(), first_ts=first_ts,
-            volume_blocks=blocks, smile_levels=levels, pending=pending, tracked=[t.to_dict() for t in tracked],
+            volume_blocks=blocks, smile_levels=levels, pending=pending,
+            tracked=[t.to_dict() for t in tracked if not t.settling], settling=state.settling + done,
         )
         return ScoreResult(anomalies, analytics, new_state, True, outcomes)
 
@@ -159,7 +161,7 @@ class Scorer:
     def settle(self, state: ChainState, spot: float, ts) -> list[Markout]:
         """Every open alert of the chain held to the close at ``spot`` (the final spot, seen at ``ts``)."""
         spec = underlying_spec(state.underlying)
-        return settle([Tracked.from_dict(d) for d in state.tracked], spot, iso_ms(ts), spec.multiplier,
+        return settle([Tracked.from_dict(d) for d in state.tracked + state.settling], spot, iso_ms(ts), spec.multiplier,
                       self.config.fee_per_contract)
 
     def _refusal(self, snapshot: Snapshot, state: ChainState, digest: str) -> Finding | None:

@@ -118,7 +118,13 @@ class ChainState:
     volume_blocks: list[float] | None = None  # histogram of the largest volume excess per snapshot (volume_spike)
     smile_levels: list[float] = field(default_factory=list)  # at-the-money vol, last snapshots (smile_shift)
     pending: list[str] = field(default_factory=list)  # small-edge findings held back for a second look (confirm)
-    tracked: list[dict[str, Any]] = field(default_factory=list)  # open alerts being marked out (outcome.Tracked)
+    tracked: list[dict[str, Any]] = field(default_factory=list)  # alerts with horizons to come (outcome.Tracked)
+    settling: list[dict[str, Any]] = field(default_factory=list)  # every horizon read: untouched until the close
+
+    @property
+    def graded(self) -> bool:
+        """Whether any alert still waits for a horizon or the settlement."""
+        return bool(self.tracked or self.settling)
 
     def evolve(self, **changes: Any) -> ChainState:
         return replace(self, **changes)
@@ -139,6 +145,7 @@ class ChainState:
             "smile_levels": [None if math.isnan(x) else x for x in self.smile_levels],
             "pending": self.pending,
             "tracked": self.tracked,
+            "settling": self.settling,
             "active": {
                 k: {
                     "first_seen": iso_ms(a.first_seen),
@@ -171,6 +178,7 @@ class ChainState:
             smile_levels=[math.nan if x is None else float(x) for x in d.get("smile_levels") or ()],
             pending=list(d.get("pending") or ()),
             tracked=list(d.get("tracked") or ()),
+            settling=list(d.get("settling") or ()),
             active={
                 k: ActiveAnomaly(ts(a["first_seen"]), ts(a["last_seen"]), ts(a["last_emitted"]), a["severity"],
                                  tuple(a.get("facets") or ()))

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -40,6 +40,11 @@ class Tracked:
     fault: tuple[str, float, float] | None  # (right, strike, qty) of the leg on the alert's own line
     done: tuple[str, ...] = ()  # horizons recorded
     reverted_s: float | None = None
+
+    @property
+    def settling(self) -> bool:
+        """Every horizon read: only the settlement is left, nothing to look at until the close."""
+        return len(self.done) == len(HORIZONS)
 
     def markout(self, horizon: str, status: str, **values: Any) -> Markout:
         return Markout(self.anomaly_id, self.underlying, self.alert_ts, self.type, self.severity, horizon, status,
@@ -80,21 +85,24 @@ class Lines:
     chain: Chain
     usable: np.ndarray  # two-sided and trusted (not stale, not a bad print)
     fair: np.ndarray  # the fitted fair value per share (NaN where there is none)
-    index: dict[tuple[str, float], int] = field(default_factory=dict)
 
     @classmethod
     def of(cls, chain: Chain, usable: np.ndarray, fair: np.ndarray) -> Lines:
-        index = {("C" if c else "P", float(k)): i for i, (c, k) in enumerate(zip(chain.is_call, chain.strike))}
-        return cls(chain, usable, fair, index)
+        return cls(chain, usable, fair)
+
+    def _index(self, right: str, strike: float | None) -> int | None:
+        """The line's position: a few legs are looked up per snapshot, so a scan beats building a map."""
+        hit = np.flatnonzero((self.chain.strike == strike) & (self.chain.is_call == (right == "C")))
+        return int(hit[0]) if hit.size else None
 
     def quote(self, leg: Leg) -> Quote | None:
-        i = self.index.get((leg.right, leg.strike))
+        i = self._index(leg.right, leg.strike)
         if i is None or not self.usable[i]:
             return None
         return Quote(float(self.chain.bid[i]), float(self.chain.ask[i]))
 
     def back_to_fair(self, right: str, strike: float, qty: float) -> bool:
-        i = self.index.get((right, strike))
+        i = self._index(right, strike)
         if i is None or not self.usable[i] or not math.isfinite(self.fair[i]):
             return False
         return bool(self.chain.bid[i] <= self.fair[i]) if qty < 0 else bool(self.chain.ask[i] >= self.fair[i])
@@ -102,7 +110,8 @@ class Lines:
 
 def advance(tracked: list[Tracked], ts: float, ts_iso: str, lines: Lines, spot: float, multiplier: float,
             fee: float) -> tuple[list[Markout], list[Tracked]]:
-    """The horizons this snapshot completes, and the alerts still open (all of them until the settlement)."""
+    """The horizons this snapshot completes, and the alerts still open (all of them: those with every horizon
+    read wait for the settlement, see ``Tracked.settling``)."""
     out: list[Markout] = []
     still: list[Tracked] = []
     for t in tracked:

@@ -65,3 +65,14 @@ def test_the_close_settles_every_open_alert_at_its_spot():
     strike, bid = 601.0, alert.evidence["bid"]
     assert m.mid == round(100 * (bid - max(after_close.spot - strike, 0.0)) - 0.65, 2)
     assert session.feed(after_close).outcomes == []  # settled once
+
+
+def test_an_alert_past_its_last_horizon_waits_for_the_close_untouched():
+    session, alerts, outcomes = score(rich_call_day(310))
+    alert = next(a for a in alerts if a.type == "mispricing")
+    assert [m.horizon for m in outcomes if m.anomaly_id == alert.id] == ["5s", "30s", "2m", "5m"]
+    (state,) = session.states.values()
+    assert state.tracked == [] and [d["anomaly_id"] for d in state.settling] == [alert.id]
+    assert ChainState.from_dict(state.to_dict()).settling == state.settling
+    (settled,) = session.close_day()
+    assert (settled.anomaly_id, settled.horizon, settled.status) == (alert.id, "settle", "ok")
