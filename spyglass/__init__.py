@@ -5,3 +5,7 @@ The package is the domain core: it never imports Azure or IBKR code. Adapters
 """
 
 __version__ = "0.1.0"
+
+from spyglass import kernel_cache as _kernel_cache  # noqa: E402 - before any kernel module is imported
+
+_kernel_cache.configure()
