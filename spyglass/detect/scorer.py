@@ -155,7 +155,7 @@ class Scorer:
         if not state.tracked:
             return [], []
         tracked = [Tracked.from_dict(d) for d in state.tracked]
-        return advance(tracked, snapshot.ts.timestamp(), iso_ms(snapshot.ts), Lines.of(p.chain, usable, p.fair),
+        return advance(tracked, snapshot.ts.timestamp(), iso_ms(snapshot.ts), Lines(p.chain, usable, p.fair),
                        snapshot.spot, p.spec.multiplier, self.config.fee_per_contract)
 
     def settle(self, state: ChainState, spot: float, ts) -> list[Markout]:

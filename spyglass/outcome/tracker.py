@@ -86,10 +86,6 @@ class Lines:
     usable: np.ndarray  # two-sided and trusted (not stale, not a bad print)
     fair: np.ndarray  # the fitted fair value per share (NaN where there is none)
 
-    @classmethod
-    def of(cls, chain: Chain, usable: np.ndarray, fair: np.ndarray) -> Lines:
-        return cls(chain, usable, fair)
-
     def _index(self, right: str, strike: float | None) -> int | None:
         """The line's position: a few legs are looked up per snapshot, so a scan beats building a map."""
         hit = np.flatnonzero((self.chain.strike == strike) & (self.chain.is_call == (right == "C")))

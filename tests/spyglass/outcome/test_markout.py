@@ -59,7 +59,7 @@ def _lines(bids, asks, fair=None, usable=None):
                   ask=np.array(asks, float), last=np.full(2, np.nan), volume=np.zeros(2), open_interest=np.zeros(2), bid_size=np.zeros(2), ask_size=np.zeros(2),
                   quote_age_ms=np.full(2, np.nan))
     fair = np.array(fair if fair is not None else [np.nan, np.nan], float)
-    return Lines.of(chain, np.array(usable if usable is not None else [True, True]), fair)
+    return Lines(chain, np.array(usable if usable is not None else [True, True]), fair)
 
 
 def rich_call(ts: float = 0.0) -> Tracked:
