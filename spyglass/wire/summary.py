@@ -56,6 +56,8 @@ def summarize(p: PricedChain, exposure: Exposure, data_quality: dict[str, Any]) 
         "expiry": snap.expiry.isoformat(),
         "ts": iso_ms(snap.ts),
         "seq": snap.seq,
+        "source": snap.source,  # the dashboard badges a simulated session by it
+        "delayed": snap.delayed,
         "spot": snap.spot,
         "forward": r4(p.forward.forward),
         "forward_method": p.forward.method,

@@ -369,6 +369,8 @@ def test_data_errors_stay_off_the_market_feed_and_have_their_own_view(page, froz
     loaded(page, frozen[-1]["ts"])
     count = "(view) => +document.querySelector(`#views [data-view=${view}] .count`).textContent"
     wait(page, f"() => ({count})('data') >= 2", timeout=30)  # the crossed quote and the stale block
+    # the market rows come from the backfill and SignalR, which may land after the data errors on a busy host
+    wait(page, "() => !!document.querySelector(\"#feed-list li[data-type='iv_jump'][data-chain='true']\")", timeout=30)
     rows = "(es) => es.map((e) => [e.dataset.type, e.dataset.chain || '', e.dataset.id])"
     market = page.eval_on_selector_all("#feed-list li", rows)
     assert market and all(t != "data_error" for t, _, _ in market)  # off the market feed by default
