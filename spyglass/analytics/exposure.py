@@ -27,6 +27,7 @@ from spyglass.analytics.nan import nz
 
 
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+_FAR = 10.0  # standard deviations
 
 
 @njit(cache=True)
@@ -53,9 +54,16 @@ def _book(strike, vol, sign_oi, t, carry):
 def _total(spot, inv_sd, offset, weight, scale) -> float:
     ls = math.log(spot)
     acc = 0.0
+    near = False
     for j in range(inv_sd.shape[0]):
         d1 = ls * inv_sd[j] + offset[j]
-        acc += weight[j] * math.exp(-0.5 * d1 * d1)
+        if -_FAR < d1 < _FAR:  # beyond, phi(d1) < 1e-21 of its peak: nothing a total can feel, and no exp paid
+            acc += weight[j] * math.exp(-0.5 * d1 * d1)
+            near = True
+    if not near:  # every strike far away: the far tails are all there is, and their sign is the answer
+        for j in range(inv_sd.shape[0]):
+            d1 = ls * inv_sd[j] + offset[j]
+            acc += weight[j] * math.exp(-0.5 * d1 * d1)
     return acc * scale * spot
 
 

@@ -96,10 +96,7 @@ def screen(chain: Chain, forward: float, t: float, rate: float, excluded: np.nda
         none = np.zeros(n, dtype=np.bool_)
         return Screen(none, np.full(n, np.nan), np.full(n, np.nan), np.full(n, "", dtype=object), none)
     mid = np.where(two, 0.5 * (bid + ask), np.nan)
-    f3, k3, c3 = np.full(3 * n, forward), np.tile(chain.strike, 3), np.tile(chain.is_call, 3)
-    ivs = implied_vol(np.concatenate((mid, np.where(has_bid, bid, np.nan), np.where(has_ask, ask, np.nan))), f3, k3,
-                      np.full(3 * n, t), np.full(3 * n, rate), c3)
-    iv, bid_iv, ask_iv = ivs[:n], ivs[n:2 * n], ivs[2 * n:]
+    iv = implied_vol(mid, np.full(n, forward), chain.strike, np.full(n, t), np.full(n, rate), chain.is_call)
     usable = two & ~excluded & np.isfinite(iv)
     nb_iv, nb_half, any_side, otm_side = smile_neighbours(chain.strike, chain.is_call, np.where(usable, iv, np.nan),
                                                           0.5 * (ask - bid), forward)
@@ -114,8 +111,22 @@ def screen(chain: Chain, forward: float, t: float, rate: float, excluded: np.nda
     r, v = cfg.outlier_ratio, cfg.outlier_vol_points / 100.0
     vol_ok = not near_close  # in the last minutes vols are ill-conditioned: the price test alone decides
     with np.errstate(invalid="ignore"):
-        rich = has_bid & (bid - fair > far) & ((bid > r * fair) | (vol_ok & ~(bid_iv - nb_iv < v)))
-        cheap = has_ask & (fair - ask > far) & ((ask * r < fair) | (vol_ok & (nb_iv - ask_iv > v)))
+        rich = has_bid & (bid - fair > far)
+        cheap = has_ask & (fair - ask > far)
+        # the vol test only where the price is already far off: a side's implied vol costs a solve
+        rich &= (bid > r * fair) | (vol_ok & ~(_side_iv(bid, rich, forward, chain, t, rate) - nb_iv < v))
+        cheap &= (ask * r < fair) | (vol_ok & (nb_iv - _side_iv(ask, cheap, forward, chain, t, rate) > v))
     out = (rich | cheap) & ~excluded & known
     side = np.where(rich, "bid", "ask").astype(object)
     return Screen(out, fair, nb_iv, side, supported)
+
+
+def _side_iv(price: np.ndarray, where: np.ndarray, forward: float, chain: Chain, t: float, rate: float) -> np.ndarray:
+    """Implied vol of one side at the lines ``where`` (NaN elsewhere, and where the price has none)."""
+    out = np.full(price.shape[0], np.nan)
+    idx = where.nonzero()[0]
+    if idx.size:
+        m = idx.size
+        out[idx] = implied_vol(price[idx], np.full(m, forward), chain.strike[idx], np.full(m, t), np.full(m, rate),
+                               chain.is_call[idx])
+    return out

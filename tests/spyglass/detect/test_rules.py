@@ -199,6 +199,31 @@ def test_spread_blowout_vs_neighbours_and_history():
     assert hits[0].evidence["ratio"] >= 3
 
 
+def test_a_deep_in_the_money_blowout_is_not_high_however_wide_against_its_neighbours():
+    kit = ChainKit()
+    i = kit.index("P", 612)  # about 12 in the money
+
+    def mutate(q, *_):
+        mid = 0.5 * (q["bid"][i] + q["ask"][i])
+        q["bid"][i] = round(mid - 0.65, 2)
+        q["ask"][i] = round(mid + 0.65, 2)
+
+    found = run(kit, 30, {s: {"mutate": mutate} for s in range(20, 30)})
+    hits = of(found, "spread_blowout")
+    assert [(a.right, a.strike) for a in hits] == [("P", 612.0)]
+    evidence, _ = face(hits[0], "spread_blowout")
+    assert evidence["ratio"] >= 6 and 0.05 < evidence["spread_share_of_mid"] < 0.15  # high by the ratio alone
+    assert hits[0].severity == "medium"
+
+
+def test_spread_blowout_severity_is_capped_by_the_spread_share_of_the_price():
+    from spyglass.detect.rules.spread_blowout import severity
+
+    assert [severity(8.0, s) for s in (0.02, 0.10, 0.40)] == ["low", "medium", "high"]
+    assert [severity(4.5, s) for s in (0.02, 0.10, 0.40)] == ["low", "medium", "medium"]
+    assert severity(3.0, 0.40) == "low"
+
+
 def test_chain_wide_widening_is_not_a_blowout():
     kit = ChainKit()
 
@@ -217,6 +242,14 @@ def test_iv_jump_when_one_contract_is_remarked_against_the_smile():
     hits = of(found, "iv_jump")
     assert [(a.strike, a.evidence["state"]) for a in hits] == [(602.0, "new")]
     assert face(hits[0], "iv_jump")[0]["change_vol_points"] > 2
+
+
+def test_no_reverse_iv_jump_when_the_remarked_quote_comes_back():
+    kit = ChainKit()
+    found = run(kit, 26, {s: shift("C", 602, 0.10, kit) for s in range(8, 14)})
+    hits = of(found, "iv_jump")
+    assert [(a.strike, a.evidence["state"]) for a in hits] == [(602.0, "new")]  # one jump, and none back at 14
+    assert all(a.ts < T0 + timedelta(seconds=14) for a in found)  # the way back raises nothing at all
 
 
 def test_iv_jump_not_fired_by_a_spot_move_the_whole_chain_follows():
