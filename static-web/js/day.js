@@ -74,6 +74,10 @@ export class DayChart {
       series: [{}, {label: t("day.atm"), stroke: COLORS.call, width: 2, spanGaps: true},
         {label: t("day.rr"), stroke: COLORS.put, width: 2, spanGaps: true},
         {label: t("day.move"), stroke: COLORS.move, width: 2, scale: "move", spanGaps: true, dash: [6, 4]}],
+      hooks: {draw: [(u) => { // the spans drawn, for the tests
+        this.root.dataset.volSpan = String(u.scales.y.max - u.scales.y.min);
+        this.root.dataset.moveSpan = String(u.scales.move.max - u.scales.move.min);
+      }]},
     }, [[], [], [], []]);
     this.update();
   }

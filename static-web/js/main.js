@@ -45,7 +45,9 @@ function drawLive() {
   const chain = store.chain;
   $("#smile-back").hidden = true;
   text("#smile-caption", chain ? t("smile.live", {time: timeNY(chain.ts)}) : "");
-  if (!chain) {
+  if (!chain) { // nothing yet for the underlying on screen: nothing of the previous one stays drawn
+    smile.update(null, []);
+    gex.update(null);
     renderKpis(null);
     return;
   }
@@ -70,13 +72,14 @@ const UNDERLYING_KEY = "spyglass.underlying";
 const TICKER = /^[A-Z][A-Z0-9.]{0,9}$/;
 let generation = 0; // bumped by every switch, so a slow backfill of the previous underlying is dropped
 
-/** The underlying asked for: ?u= in the URL, else the one remembered, else null (the freshest decides). */
-function askedUnderlying() {
+/** The underlying asked for: ?u= in the URL (with data or not), else the one remembered if it has data, else null
+ * (the freshest decides). */
+function askedUnderlying(withData) {
   const fromUrl = new URLSearchParams(location.search).get("u")?.toUpperCase();
   if (fromUrl && TICKER.test(fromUrl)) return fromUrl;
   let saved = null;
   try { saved = localStorage.getItem(UNDERLYING_KEY); } catch { /* storage may be disabled */ }
-  return saved && TICKER.test(saved) ? saved : null;
+  return saved && withData.includes(saved) ? saved : null;
 }
 
 /** The selector: every underlying seen, freshest first (rebuilt only when the set changes, not while it reorders). */
@@ -238,7 +241,7 @@ async function loadInitial() {
     const chains = (await api.chains())?.items ?? [];
     for (const c of chains) noteChain(c, Date.now() - (c.age_seconds ?? 0) * 1000);
     const freshest = chains.some((c) => c.underlying === "SPY") ? "SPY" : chains[0]?.underlying ?? null;
-    const underlying = askedUnderlying() ?? freshest;
+    const underlying = askedUnderlying(chains.map((c) => c.underlying)) ?? freshest;
     if (underlying) await switchTo(underlying);
     else renderSelector();
     for (const c of chains.filter((x) => x.underlying !== store.underlying)) {

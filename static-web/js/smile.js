@@ -38,7 +38,7 @@ export function smileData(chain, all = true) {
   const f = chain?.forward ?? chain?.spot;
   const c = chain?.contracts;
   const rows = new Map();
-  if (!c || !Array.isArray(c.strike)) return {x: [], cols: {}};
+  if (!c || !Array.isArray(c.strike)) return {x: [], cols: {cm: [], pm: [], cb: [], ca: [], pb: [], pa: [], fit: []}};
   for (let i = 0; i < c.strike.length; i++) {
     const k = c.strike[i];
     if (!finite(k)) continue;

@@ -16,6 +16,7 @@ import httpx
 import pytest
 from playwright.sync_api import sync_playwright
 
+from devstack.proc import REPO
 from devstack.signalr import send
 from devstack.stack import LocalStack
 from spyglass.sim import SimConfig, simulate_day
@@ -23,6 +24,7 @@ from tests.browser.kit import dataset, enqueue, launch, wait
 
 pytestmark = pytest.mark.xdist_group("browser-underlyings")  # one stack and one Chromium, on one worker
 LIVE = "() => document.querySelector('#conn').dataset.state === 'live'"
+SHOTS = REPO / "out" / "screenshots"
 DAY = "2026-11-24"  # a Tuesday; 11:00 in New York is 16:00 UTC
 
 
@@ -167,6 +169,8 @@ def test_a_high_incident_elsewhere_is_announced_without_switching_and_the_notice
     assert page.locator("#notice .notice-item").count() == 1  # the medium one is not announced
     assert note.locator(".notice-text").text_content().startswith("High-severity Mispricing Call 221 on IWM at ")
     assert dataset(page, "#smile")["underlying"] == "QQQ"  # announced, not switched to
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=SHOTS / "dashboard-underlyings.png", full_page=True)
     note.locator(".notice-show").click()
     showing(page, "IWM", ts)
     assert page.locator("#notice .notice-item").count() == 0  # on screen now: the notice has done its job
@@ -289,3 +293,31 @@ def test_the_market_state_rule_follows_the_data_and_falls_back_to_the_calendar(c
     assert got["pastClose"] == [False, "data", "16:00"]  # the data's close has passed
     assert got["none"] == [False, "calendar"]
     assert got["sim"] == [True, True, True, False, False, False, False]
+
+
+def test_missing_values_read_as_dashes_zero_gamma_names_the_nearest_and_axes_keep_a_minimum_span(context, stack, fed):
+    page = open_page(context, stack.web_url + "?u=QQQ")
+    showing(page, "QQQ", fed["QQQ"][-1]["ts"])
+    spans = dataset(page, "#day-chart")
+    moves = page.evaluate("() => [...window.spyglass.store.day.values()].map((p) => p.move).filter((m) => m > 0)")
+    assert float(spans["volSpan"]) >= 4 - 1e-9  # a couple of vol points either way, however flat the day
+    assert float(spans["moveSpan"]) >= 0.2 * max(moves) * 0.99  # at least ±10 % of the expected move's level
+    key = {"x-functions-key": stack.function_key}
+    chain = httpx.get(f"{stack.api}/chain/latest", params={"underlying": "QQQ"}, headers=key, timeout=10).json()
+    spot = chain["spot"]
+    levels = [round(spot - 6), round(spot - 2), round(spot + 3), round(spot + 9)]
+    newer = datetime.fromisoformat(chain["ts"]) + timedelta(seconds=1)
+    first_line = {**chain, "ts": newer.strftime("%Y-%m-%dT%H:%M:%S.000Z"), "atm_iv": None, "expected_move": None,
+                  "expected_move_pct": None, "rr25_vol_points": None, "gex": {**chain["gex"], "zero_gamma": levels}}
+    send(stack.signalr_connection, "spyglass", "chain", [first_line])  # a first line whose fit did not hold
+    wait(page, "(ts) => document.querySelector('#smile-chart').dataset.ts === ts", first_line["ts"])
+    for kpi in ("atm", "move", "rr"):
+        assert page.locator(f"#kpi-{kpi} dd").text_content() == "—", kpi
+    zero = page.locator("#kpi-zero dd")
+    below, above = (lv for lv in levels if abs(lv - spot) < 4)
+    assert zero.text_content().startswith(f"{below} · {above}")  # the two bracketing spot
+    more = zero.locator("details")
+    assert more.locator("summary").text_content() == "2 more" and not more.evaluate("(d) => d.open")
+    more.locator("summary").click()
+    assert more.evaluate("(d) => d.open") and f"{levels[0]} · {levels[3]}" in more.text_content()
+    assert page.problems == []
