@@ -118,6 +118,8 @@ export class GexChart {
 
   update(chain) {
     this.chain = chain;
+    this.root.dataset.underlying = chain?.underlying ?? "";
+    this.root.dataset.ts = chain?.ts ?? "";
     const g = chain?.gex ?? {};
     const strikes = Array.isArray(g.strikes) ? g.strikes : [];
     const values = Array.isArray(g.by_strike) ? g.by_strike : [];

@@ -14,13 +14,12 @@ from datetime import datetime, timedelta
 
 import httpx
 import pytest
-from playwright.sync_api import sync_playwright
 
 from devstack.proc import REPO
 from devstack.signalr import send
 from devstack.stack import LocalStack
 from spyglass.sim import SimConfig, simulate_day
-from tests.browser.kit import dataset, enqueue, launch, wait
+from tests.browser.kit import dataset, enqueue, wait
 
 pytestmark = pytest.mark.xdist_group("browser-underlyings")  # one stack and one Chromium, on one worker
 LIVE = "() => document.querySelector('#conn').dataset.state === 'live'"
@@ -37,14 +36,6 @@ def session(underlying: str, start: str, seconds: int, seed: int) -> list[dict]:
 def stack():
     with LocalStack(web=True, clock_start=f"{DAY}T16:10:00.000Z") as s:  # the app's clock: after the test data
         yield s
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as p:
-        b = launch(p)
-        yield b
-        b.close()
 
 
 @pytest.fixture(scope="module")
@@ -95,9 +86,11 @@ def open_page(context, url: str):
 
 
 def showing(page, underlying: str, ts: str) -> None:
-    """Wait until the smile draws ``underlying``'s snapshot at ``ts`` (or newer) and the day chart has its backfill."""
+    """Wait until the smile and GEX draw ``underlying``'s snapshot at ``ts`` (or newer) and the day chart has its
+    backfill."""
     wait(page, """([u, ts]) => document.querySelector('#smile').dataset.underlying === u
         && (document.querySelector('#smile-chart').dataset.ts || '') >= ts
+        && document.querySelector('#gex-chart').dataset.underlying === u
         && +document.querySelector('#day-chart').dataset.points >= 2""", [underlying, ts], timeout=45)
 
 
