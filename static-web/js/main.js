@@ -111,6 +111,7 @@ async function switchTo(underlying) {
   day.update();
   redraw();
   renderFeed(select);
+  renderGrades(); // graded alerts of the underlying on screen
   renderStatus();
   await loadUnderlying(underlying, mine);
 }
@@ -156,7 +157,7 @@ function onChain(chain, receivedAt) {
 
 /** Anomalies from the API carry the outcomes known when they were read. */
 function addWithOutcomes(list) {
-  for (const a of list) for (const h of HORIZONS) if (a?.outcome?.[h]) addOutcome(a.id, h, {...a.outcome[h], type: a.type});
+  for (const a of list) for (const h of HORIZONS) if (a?.outcome?.[h]) addOutcome(a.id, h, {...a.outcome[h], type: a.type, underlying: a.underlying});
   const added = addAnomalies(list);
   renderGrades();
   return added;

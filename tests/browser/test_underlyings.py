@@ -118,6 +118,11 @@ def test_switching_underlying_redraws_smile_analytics_and_feed_and_is_remembered
     wait(page, "(ids) => ids.every((id) => window.spyglass.store.anomalies.has(id))", [a["id"] for a in sent])
     page.locator(f"#feed-list li[data-id='{sent[0]['id']}']").wait_for(timeout=10_000)
     assert set(rows(page)) == {"IWM"}  # the feed follows the underlying on screen
+    graded = {"anomaly_id": sent[1]["id"], "underlying": "QQQ", "alert_ts": qqq["ts"], "type": "mispricing",
+              "severity": "low", "horizon": "5s", "status": "ok", "ts": qqq["ts"], "mid": 1.25, "exit": 1.0}
+    send(stack.signalr_connection, "spyglass", "outcome", [graded])  # QQQ's alert graded, IWM on screen
+    wait(page, "(id) => window.spyglass.store.outcomes.has(id)", graded["anomaly_id"])
+    assert page.locator("#grades-table tr[data-type='mispricing']").count() == 0  # the grades are IWM's
 
     page.select_option("#underlying", "QQQ")
     showing(page, "QQQ", qqq["ts"])  # the smile and the day chart, backfilled from the API for QQQ
@@ -125,6 +130,7 @@ def test_switching_underlying_redraws_smile_analytics_and_feed_and_is_remembered
     assert page.locator("#kpi-spot dd").text_content() != iwm_spot
     assert page.evaluate("() => window.spyglass.store.chain.underlying") == "QQQ"
     assert set(rows(page)) == {"QQQ"}
+    assert page.locator("#grades-table tr[data-type='mispricing'] td").first.text_content() == "1"
     assert "u=QQQ" in page.url
     assert page.evaluate("() => localStorage.getItem('spyglass.underlying')") == "QQQ"
 
