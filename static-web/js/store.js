@@ -36,11 +36,13 @@ export function addAnomalies(list) {
   return added;
 }
 
-/** Keep one point of the day's analytics per snapshot. */
+const positive = (x) => (typeof x === "number" && x > 0 ? x : null); // 0: a fit that did not hold, not a level
+
+/** Keep one point of the day's analytics per snapshot (a missing value is a gap, never a drop to 0). */
 export function addDayPoint(chain) {
   if (!chain || !chain.ts) return;
-  store.day.set(chain.ts, {t: Date.parse(chain.ts) / 1000, atm: pct(chain.atm_iv), rr: chain.rr25_vol_points ?? null,
-    move: chain.expected_move ?? null});
+  store.day.set(chain.ts, {t: Date.parse(chain.ts) / 1000, atm: pct(positive(chain.atm_iv)),
+    rr: positive(chain.atm_iv) === null ? null : chain.rr25_vol_points ?? null, move: positive(chain.expected_move)});
 }
 
 /** Note the newest chain of any underlying; true when it is the newest of its underlying so far. */

@@ -306,12 +306,14 @@ def test_missing_values_read_as_dashes_zero_gamma_names_the_nearest_and_axes_kee
     spot = chain["spot"]
     levels = [round(spot - 6), round(spot - 2), round(spot + 3), round(spot + 9)]
     newer = datetime.fromisoformat(chain["ts"]) + timedelta(seconds=1)
-    first_line = {**chain, "ts": newer.strftime("%Y-%m-%dT%H:%M:%S.000Z"), "atm_iv": None, "expected_move": None,
+    first_line = {**chain, "ts": newer.strftime("%Y-%m-%dT%H:%M:%S.000Z"), "atm_iv": 0.0, "expected_move": 0.0,
                   "expected_move_pct": None, "rr25_vol_points": None, "gex": {**chain["gex"], "zero_gamma": levels}}
-    send(stack.signalr_connection, "spyglass", "chain", [first_line])  # a first line whose fit did not hold
+    send(stack.signalr_connection, "spyglass", "chain", [first_line])  # a first line whose fit did not hold: 0.0
     wait(page, "(ts) => document.querySelector('#smile-chart').dataset.ts === ts", first_line["ts"])
     for kpi in ("atm", "move", "rr"):
         assert page.locator(f"#kpi-{kpi} dd").text_content() == "—", kpi
+    point = page.evaluate("(ts) => window.spyglass.store.day.get(ts)", first_line["ts"])
+    assert point["atm"] is None and point["move"] is None  # a gap in the day chart, not a drop to 0
     zero = page.locator("#kpi-zero dd")
     below, above = (lv for lv in levels if abs(lv - spot) < 4)
     assert zero.text_content().startswith(f"{below} · {above}")  # the two bracketing spot
