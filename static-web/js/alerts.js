@@ -86,22 +86,28 @@ export function alarm(a) {
   if ($("#alerts-sound").checked) beep();
 }
 
+let notices = []; // the incidents announced, newest first: re-rendered when the language changes
+let onShow = () => {};
+
 /** Announce an incident on another underlying: a notice (polite live region) whose button switches to it. */
 export function announce(a, show) {
-  const box = $("#notice");
-  for (const old of box.querySelectorAll(`[data-underlying="${CSS.escape(a.underlying)}"]`)) old.remove();
-  const note = el("p", {class: "notice-item", dataset: {underlying: a.underlying, id: a.id}},
-    el("span", {class: "notice-text"}, t("notice.high", {what: what(a), underlying: a.underlying, time: timeNY(a.ts)})),
-    " ",
-    el("button", {type: "button", class: "notice-show", onclick: () => show(a.underlying)},
-      t("notice.show", {underlying: a.underlying})),
-    el("button", {type: "button", class: "notice-dismiss", "aria-label": t("notice.dismiss"),
-      onclick: () => note.remove()}, "×"));
-  box.prepend(note);
-  for (const extra of [...box.children].slice(NOTICES)) extra.remove();
+  onShow = show;
+  notices = [a, ...notices.filter((n) => n.underlying !== a.underlying)].slice(0, NOTICES);
+  renderNotices();
 }
 
 /** Notices about `underlying` go once it is on screen. */
 export function clearNotices(underlying) {
-  for (const old of $("#notice").querySelectorAll(`[data-underlying="${CSS.escape(underlying)}"]`)) old.remove();
+  notices = notices.filter((n) => n.underlying !== underlying);
+  renderNotices();
+}
+
+export function renderNotices() {
+  $("#notice").replaceChildren(...notices.map((a) => el("p", {class: "notice-item", dataset: {underlying: a.underlying, id: a.id}},
+    el("span", {class: "notice-text"}, t("notice.high", {what: what(a), underlying: a.underlying, time: timeNY(a.ts)})),
+    " ",
+    el("button", {type: "button", class: "notice-show", onclick: () => onShow(a.underlying)},
+      t("notice.show", {underlying: a.underlying})),
+    el("button", {type: "button", class: "notice-dismiss", "aria-label": t("notice.dismiss"),
+      onclick: () => { notices = notices.filter((n) => n !== a); renderNotices(); }}, "×"))));
 }

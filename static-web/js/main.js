@@ -2,7 +2,7 @@
 // underlying on screen at a time (?u=, remembered), the others' anomalies kept for the feed and announced when high.
 
 import {$, el, text} from "./dom.js";
-import {alarm, announce, clearNotices, fired, isAlarm, wireAlerts} from "./alerts.js";
+import {alarm, announce, clearNotices, fired, isAlarm, renderNotices, wireAlerts} from "./alerts.js";
 import * as api from "./api.js";
 import {DayChart, GexChart, renderKpis} from "./day.js";
 import {buildFilters, currentView, renderFeed} from "./feed.js";
@@ -266,6 +266,7 @@ function buildAll() {
   $("#lang").setAttribute("aria-label", t("app.lang.label"));
   buildFilters(onFilters);
   renderSelector();
+  renderNotices();
   smileLines();
   smile.build();
   day.build();

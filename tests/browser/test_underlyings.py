@@ -170,6 +170,9 @@ def test_a_high_incident_elsewhere_is_announced_without_switching_and_the_notice
     assert dataset(page, "#smile")["underlying"] == "QQQ"  # announced, not switched to
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=SHOTS / "dashboard-underlyings.png", full_page=True)
+    page.click("#lang")
+    assert note.locator(".notice-text").text_content().startswith("Precio erróneo Call 221 de gravedad alta en IWM a las ")
+    assert note.locator(".notice-show").text_content() == "Ver IWM"
     note.locator(".notice-show").click()
     showing(page, "IWM", ts)
     assert page.locator("#notice .notice-item").count() == 0  # on screen now: the notice has done its job
