@@ -1,6 +1,7 @@
 // The anomaly feed: newest first, one row per running condition (new, then continuing) and one row per
 // incident, its other faces as chips with their evidence; chain-level findings as chain rows. Market
-// anomalies and data errors are separate views (market by default); filters act on whole incidents.
+// anomalies and data errors are separate views (market by default); filters act on whole incidents. The feed shows
+// the underlying on screen, or every underlying (each row then names its own).
 
 import {$, $$, el, text} from "./dom.js";
 import {evidenceWords} from "./evidence.js";
@@ -14,6 +15,7 @@ const MARKET_TYPES = ["mispricing", "parity", "arbitrage", "volume_spike", "spre
 const SEVERITIES = ["high", "medium", "low"];
 const LISTED = 12; // lines of a chain-level finding named in its row (its evidence lists up to 40)
 let view = "market";
+let scope = "one"; // "one": the underlying on screen; "all": every underlying
 
 const severityOf = (x) => (["low", "medium", "high"].includes(x) ? x : "low");
 const finite = (x) => typeof x === "number" && Number.isFinite(x);
@@ -26,12 +28,14 @@ export const currentView = () => view;
 
 export function filters() {
   return {view, type: view === "market" ? $("#f-type").value : "", severity: $("#f-severity").value,
-    right: $("#f-right").value};
+    right: $("#f-right").value, underlying: scope === "all" ? "" : store.underlying ?? ""};
 }
+
+const inScope = (a, f) => !f.underlying || a.underlying === f.underlying;
 
 /** A type filter matches an incident by its primary type or any of its facets. */
 export function matches(a, f) {
-  return VIEWS[f.view ?? "market"](a) && (!f.type || typesOf(a).includes(f.type))
+  return VIEWS[f.view ?? "market"](a) && inScope(a, f) && (!f.type || typesOf(a).includes(f.type))
     && (!f.severity || a.severity === f.severity) && (!f.right || a.right === f.right);
 }
 
@@ -60,6 +64,17 @@ export function buildFilters(onChange) {
   fill($("#f-type"), MARKET_TYPES, (v) => t(`type.${v}`));
   fill($("#f-severity"), SEVERITIES, (v) => t(`severity.${v}`));
   fill($("#f-right"), ["C", "P"], (v) => t(v === "C" ? "feed.calls" : "feed.puts"));
+  const scopes = $("#f-scope");
+  scopes.replaceChildren(el("option", {value: "one"}, store.underlying ?? t("feed.scope.one")),
+    el("option", {value: "all"}, t("feed.scope.all")));
+  scopes.value = scope;
+  if (!scopes.dataset.wired) {
+    scopes.addEventListener("change", () => {
+      scope = scopes.value;
+      onChange();
+    });
+    scopes.dataset.wired = "1";
+  }
   for (const button of $$("#views button")) {
     if (button.dataset.wired) continue;
     button.addEventListener("click", () => {
@@ -101,11 +116,12 @@ function item(a, onSelect) {
   const isNew = a.evidence?.state === "new";
   const facets = facetsOf(a);
   const chain = isChainLevel(a);
-  const where = contract(a.right, a.strike);
+  const where = scope === "all" ? `${a.underlying} ${contract(a.right, a.strike)}` : contract(a.right, a.strike);
   const what = `${typesOf(a).map((x) => t(`type.${x}`)).join(" + ")} ${where}`;
   const [words, summary] = evidenceWords(a);
   const severity = severityOf(a.severity);
   return el("li", {class: `anomaly sev-${severity}${chain ? " chain-row" : ""}`, dataset: {id: a.id, type: a.type,
+    underlying: typeof a.underlying === "string" ? a.underlying : "",
     types: typesOf(a).join(" "), severity, right: a.right ?? "", strike: chain ? "" : String(a.strike),
     chain: chain ? "true" : null}},
   el("button", {type: "button", class: "anomaly-open", "aria-label": t("feed.open", {what}), onclick: () => onSelect(a)},
@@ -129,8 +145,8 @@ function item(a, onSelect) {
 export function renderFeed(onSelect) {
   const list = $("#feed-list");
   const focused = document.activeElement?.closest?.("li.anomaly")?.dataset.id;
-  const all = conditions();
   const f = filters();
+  const all = conditions().filter((a) => inScope(a, f));
   const inView = all.filter((a) => VIEWS[view](a));
   const shown = inView.filter((a) => matches(a, f)).slice(0, SHOWN);
   list.replaceChildren(...shown.map((a) => item(a, onSelect)));
@@ -140,6 +156,7 @@ export function renderFeed(onSelect) {
   }
   $("#f-type").closest("label").hidden = view !== "market"; // data errors have no market type to filter by
   list.dataset.view = view;
+  list.dataset.scope = scope;
   text("#feed-count", t("feed.count", {shown: shown.length, total: inView.length}));
   text("#feed-empty", t(view === "market" ? "feed.empty" : "feed.empty.data"));
   $("#feed-empty").hidden = shown.length > 0;

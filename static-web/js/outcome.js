@@ -35,12 +35,14 @@ export function markoutChips(id) {
     }));
 }
 
-/** Per alert type: graded alerts, and per horizon the mean markout to mid and the share positive. */
+/** Per alert type of the underlying on screen: graded alerts, and per horizon the mean markout to mid and the share
+ * positive. */
 export function grades() {
   const byType = new Map();
   for (const [id, marks] of store.outcomes) {
     const type = store.anomalies.get(id)?.type ?? Object.values(marks).find((m) => m.type)?.type;
-    if (!type) continue;
+    const underlying = store.anomalies.get(id)?.underlying ?? Object.values(marks).find((m) => m.underlying)?.underlying;
+    if (!type || (store.underlying && underlying && underlying !== store.underlying)) continue;
     const g = byType.get(type) ?? {type, alerts: 0, horizons: Object.fromEntries(HORIZONS.map((h) => [h, []]))};
     g.alerts++;
     for (const h of HORIZONS) if (marks[h]?.status === "ok" && finite(marks[h].mid)) g.horizons[h].push(marks[h].mid);

@@ -1,5 +1,7 @@
 // The smile: per contract the bid-IV..ask-IV range and the mid, calls and puts, the fitted smile,
 // spot and forward, and the snapshot's anomalies as clickable rings (also listed as buttons for keyboards).
+// By default only the out-of-the-money lines: deep in-the-money bid-to-ask IV ranges are tall bars that say little
+// and hide the smile; a toggle (remembered) draws every line.
 
 import {el} from "./dom.js";
 import {COLORS, axis, makeChart, vline} from "./charts.js";
@@ -21,25 +23,38 @@ function fittedRange(chain) {
   };
 }
 
+const LINES_KEY = "spyglass.smile.all";
+const NEAR = 0.0025; // the band around the forward (a fraction of it) where both calls and puts are drawn
+
+/** Whether a line is drawn: every line, or out of the money (calls above the forward, puts below) or near it. */
+export function shownLine(right, k, forward, all = false) {
+  if (all || !finite(forward)) return true;
+  const band = NEAR * forward;
+  return right === "C" ? k >= forward - band : k <= forward + band;
+}
+
 /** Columns by strike for uPlot: x, call mid, put mid, fit, and the call/put bid and ask IVs (in %). */
-export function smileData(chain) {
+export function smileData(chain, all = true) {
+  const f = chain?.forward ?? chain?.spot;
   const c = chain?.contracts;
   const rows = new Map();
-  if (!c || !Array.isArray(c.strike)) return {x: [], cols: {}};
+  if (!c || !Array.isArray(c.strike)) return {x: [], cols: {cm: [], pm: [], cb: [], ca: [], pb: [], pa: [], fit: []}};
   for (let i = 0; i < c.strike.length; i++) {
     const k = c.strike[i];
     if (!finite(k)) continue;
     const side = c.right[i] === "C" ? "c" : "p";
     const row = rows.get(k) ?? {fit: []};
-    row[`${side}m`] = pct(c.mid_iv?.[i]);
-    row[`${side}b`] = pct(c.bid_iv?.[i]);
-    row[`${side}a`] = pct(c.ask_iv?.[i]);
+    if (shownLine(c.right[i], k, f, all)) {
+      row[`${side}m`] = pct(c.mid_iv?.[i]);
+      row[`${side}b`] = pct(c.bid_iv?.[i]);
+      row[`${side}a`] = pct(c.ask_iv?.[i]);
+    }
     if (finite(c.fitted_iv?.[i])) row.fit.push(c.fitted_iv[i] * 100);
     rows.set(k, row);
   }
   const x = [...rows.keys()].filter((k) => {
     const r = rows.get(k);
-    return [r.cm, r.pm, r.cb, r.ca, r.pb, r.pa].some(finite);
+    return [r.cm, r.pm, r.cb, r.ca, r.pb, r.pa].some(finite) || r.fit.length > 0;
   }).sort((a, b) => a - b);
   const col = (name) => x.map((k) => rows.get(k)[name] ?? null);
   const inFit = fittedRange(chain);
@@ -57,6 +72,22 @@ export class SmileChart {
     this.chain = null;
     this.anomalies = [];
     this.selectedId = null;
+    this.all = false;
+    try { this.all = localStorage.getItem(LINES_KEY) === "1"; } catch { /* storage may be disabled */ }
+  }
+
+  /** Every line, or the out-of-the-money ones (the default); remembered. */
+  setAll(all) {
+    this.all = Boolean(all);
+    try { localStorage.setItem(LINES_KEY, this.all ? "1" : "0"); } catch { /* not remembered, still shown */ }
+    if (this.chain) this.update(this.chain, this.anomalies, this.selectedId, this.caption);
+  }
+
+  /** The lines drawn, by right: which strikes have a mid or a bid-to-ask range on the chart. */
+  lines() {
+    const {x, cols} = this.data ?? {x: [], cols: {}};
+    const drawn = (m, b, a) => x.filter((k, i) => finite(m?.[i]) || (finite(a?.[i]) && finite(b?.[i] ?? 0)));
+    return {C: drawn(cols.cm, cols.cb, cols.ca), P: drawn(cols.pm, cols.pb, cols.pa)};
   }
 
   build() {
@@ -125,9 +156,10 @@ export class SmileChart {
     this.chain = chain;
     this.anomalies = anomalies;
     this.selectedId = selectedId;
-    this.data = smileData(chain);
+    this.data = smileData(chain, this.all);
     const {x, cols} = this.data;
     this.chart.setData([x, cols.cm, cols.pm, cols.fit]);
+    this.root.dataset.lines = this.all ? "all" : "otm";
     this.root.dataset.ts = chain?.ts ?? "";
     this.root.dataset.points = String(x.length);
     this.root.dataset.anomalies = String(anomalies.filter((a) => finite(a.strike)).length);

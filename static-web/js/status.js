@@ -1,8 +1,9 @@
-// The status bar: connection state, how old the data is (visibly stale), the market session in New York time.
+// The status bar: connection state, how old the data is (visibly stale), the market session in New York time
+// (from the data when it says, market.js), and a badge when the session on screen is simulated.
 
 import {$, text} from "./dom.js";
-import {session} from "./calendar.js";
 import {duration, t, timeNY} from "./i18n.js";
+import {isSimulated, marketState} from "./market.js";
 import {store} from "./store.js";
 
 export const STALE_SECONDS = 10;
@@ -43,9 +44,11 @@ export function renderStatus(now = new Date()) {
   ageNode.dataset.stale = String(stale);
   text("#age-text", age === null ? t("age.none") : t("age.value", {age: duration(age)}));
   text("#age-flag", stale ? t("age.stale") : "");
-  const s = session(now);
+  const s = marketState({chain: store.chain, receivedAt: store.receivedAt, now: now.getTime(), fresh: !stale});
   const market = $("#market");
   market.dataset.open = String(s.open);
+  market.dataset.from = s.from;
   text("#market-text", !s.known ? t("market.unknown") : s.open ? t("market.open", {time: s.closes}) : t("market.closed"));
+  $("#sim").hidden = !(store.chain && isSimulated(store.chain.source));
   text("#ny-time", t("market.ny", {time: timeNY(now)}));
 }

@@ -12,12 +12,11 @@ from datetime import datetime, timedelta
 
 import httpx
 import pytest
-from playwright.sync_api import sync_playwright
 
 from devstack.signalr import send
 from devstack.proc import REPO
 from devstack.stack import LocalStack
-from tests.browser.kit import Session, dataset, enqueue, iso, later, launch, wait
+from tests.browser.kit import Session, dataset, enqueue, iso, later, wait
 from tests.spyglass.chainkit import T0
 
 pytestmark = pytest.mark.xdist_group("browser")  # one stack and one Chromium, on one worker
@@ -31,14 +30,6 @@ FIRST_TS = iso(later(T0, 15))
 def stack():
     with LocalStack(web=True, clock_start=iso(later(T0, 3 * 3600))) as s:  # the app's clock: after the test data
         yield s
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as p:
-        b = launch(p)
-        yield b
-        b.close()
 
 
 @pytest.fixture
