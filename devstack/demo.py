@@ -124,8 +124,9 @@ def banner(stack: LocalStack, hours: SessionHours, feeds: list[Feed], edge: Loca
     ]
     for f in feeds:
         if f.path == "edge" and edge is not None:
-            lines.append(f"  {f.underlying:<5} edge    fake IB Gateway 127.0.0.1:{edge.gateway_port} -> python -m edge.collector "
-                         f"--source ibkr --simulated (ib_async) -> SQLite spool -> {SNAPSHOT_QUEUE}   source {f.source}")
+            lines.append(f"  {f.underlying:<5} edge    fake IB Gateway 127.0.0.1:{edge.gateway_port} -> "
+                         "python -m edge.collector --source ibkr --simulated (ib_async) -> SQLite spool -> "
+                         f"{SNAPSHOT_QUEUE}   source {f.source}")
             lines.append(f"                collector ops {edge.ops}/readyz  {edge.ops}/metrics; "
                          f"logs and recordings in {shown}/edge/")
         else:

@@ -250,12 +250,13 @@ def today_new_york() -> date:
 
 
 def regular_hours(day: date, calendar: str = "XNYS") -> SessionHours:
-    """``day``'s session: the exchange's (early closes included), or 09:30-16:00 New York simulated on a day it is shut."""
+    """``day``'s session: the exchange's (early closes included), or 09:30-16:00 New York simulated on a shut day."""
     open_ = datetime.combine(day, time(9, 30), NEW_YORK).astimezone(timezone.utc)
     try:
         return SessionHours(open_, session_close(day, calendar))
     except ValueError:
-        return SessionHours(open_, datetime.combine(day, time(16, 0), NEW_YORK).astimezone(timezone.utc), simulated=True)
+        close = datetime.combine(day, time(16, 0), NEW_YORK).astimezone(timezone.utc)
+        return SessionHours(open_, close, simulated=True)
 
 
 def last_session_on_or_before(day: date, calendar: str = "XNYS") -> date:
