@@ -181,6 +181,9 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--feed", choices=("edge", "direct"), default="edge",
                    help="SPY's path: edge: fake IB Gateway -> collector -> spool -> queue; direct: enqueue")
     p.add_argument("--rate-per-hour", type=float, default=30.0, help="injected anomalies per hour per type")
+    p.add_argument("--session", choices=("auto", "simulated"), default="auto",
+                   help="auto: the exchange's session while it is open with an hour to go, else a simulated one; "
+                        "simulated: always a simulated session around now")
     p.add_argument("--log-dir", type=Path, default=REPO / "out" / "demo-stack")
     p.add_argument("--run-seconds", type=float, default=0.0, help="stop after this long (0: until Ctrl-C)")
     args = p.parse_args(argv)
@@ -191,7 +194,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         stack.start()
         now = datetime.now(timezone.utc)  # the session is chosen once the stack is up: snapshots start now
-        hours = live_hours(now)
+        hours = live_hours(now, simulated=args.session == "simulated")
         feeds = plan_feeds(args.feed)
         for f in feeds:
             if f.path == "edge":

@@ -30,7 +30,6 @@ class LocalEdge:
     rate_per_hour: float = 30.0  # injected anomalies per hour per type
     gateway_port: int = field(default_factory=free_port)
     ops_port: int = field(default_factory=free_port)
-    gateway_line: str = ""  # what the gateway said when it started listening (its market day and close)
     _procs: list[subprocess.Popen] = field(default_factory=list)
 
     @property
@@ -47,7 +46,7 @@ class LocalEdge:
         gateway = self._spawn("gateway", [
             "-m", "devstack.ibgateway", "--port", str(self.gateway_port), *clock, *hours,
             "--seed", str(self.seed), "--inject", "--rate-per-hour", str(self.rate_per_hour)])
-        self.gateway_line = self._wait_for(gateway, "gateway", "listening on", timeout)
+        self._wait_for(gateway, "gateway", "listening on", timeout)
         self._spawn("collector", [
             "-m", "edge.collector", "--source", "ibkr", "--simulated", "--port", str(self.gateway_port), *clock,
             "--queue", self.storage_connection, "--spool", str(spool),
@@ -65,13 +64,12 @@ class LocalEdge:
         self._procs.append(proc)
         return proc
 
-    def _wait_for(self, proc: subprocess.Popen, name: str, marker: str, timeout: float) -> str:
+    def _wait_for(self, proc: subprocess.Popen, name: str, marker: str, timeout: float) -> None:
         log = self.work_dir / f"{name}.log"
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            found = [line for line in log.read_text(errors="replace").splitlines() if marker in line]
-            if found:
-                return found[0]
+            if marker in log.read_text(errors="replace"):
+                return
             if proc.poll() is not None:
                 raise RuntimeError(f"{name} exited with {proc.returncode}: see {log}")
             time.sleep(0.1)

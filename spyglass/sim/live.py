@@ -21,11 +21,12 @@ LAST_CLOSE = time(23, 59)  # a simulated close stays on today's New York date...
 MIN_SESSION = timedelta(minutes=10)  # ...unless that leaves less than this; then it runs past midnight
 
 
-def live_hours(now: datetime, calendar: str = "XNYS") -> SessionHours:
-    """The session a live demo runs at ``now`` (aware): the exchange's, or a simulated one around now."""
+def live_hours(now: datetime, calendar: str = "XNYS", *, simulated: bool = False) -> SessionHours:
+    """The session a live demo runs at ``now`` (aware): the exchange's, or a simulated one around now
+    (always with ``simulated``)."""
     now = now.astimezone(timezone.utc)
     today = now.astimezone(NEW_YORK).date()
-    if is_market_open(now, calendar):
+    if not simulated and is_market_open(now, calendar):
         real = regular_hours(today, calendar)
         if real.close - now >= MIN_LEFT:
             return real

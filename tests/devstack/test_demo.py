@@ -67,7 +67,8 @@ def demo(tmp_path_factory):
     out = logs / "demo.out"
     started = datetime.now(timezone.utc)
     with open(out, "wb") as sink:
-        proc = start_group([sys.executable, "-m", "devstack.demo", "--log-dir", str(logs)],
+        # a simulated session whatever the hour: the gateway's simulated hours reach the collector
+        proc = start_group([sys.executable, "-m", "devstack.demo", "--session", "simulated", "--log-dir", str(logs)],
                            stdout=sink, stderr=subprocess.STDOUT)
     try:
         text = wait_for("banner", lambda: _banner(out), START_S, proc)
@@ -89,6 +90,7 @@ def latest(banner: Banner, u: str) -> dict | None:
 
 def test_every_underlying_streams_todays_simulated_session_on_the_wall_clock(demo):
     banner, _ = demo
+    assert "a simulated session" in banner.text
     assert [c[-1] for c in banner.curls if "chain/latest" in c[-1]] == [
         f"{banner.api}/chain/latest?underlying={u}" for u in UNDERLYINGS]
     for u in UNDERLYINGS:

@@ -26,6 +26,12 @@ def test_an_open_market_with_an_hour_to_go_runs_the_exchanges_session():
     assert h.open == utc("2026-11-24T14:30:00") and h.close == utc("2026-11-24T21:00:00")
 
 
+def test_a_simulated_session_can_be_asked_for_while_the_exchange_is_open():
+    now = utc("2026-11-24T17:00:00")
+    h = live_hours(now, simulated=True)
+    assert h.simulated and h.close - now >= AHEAD and h.open < now
+
+
 def test_an_early_close_is_the_exchanges_own():
     h = live_hours(utc("2026-11-27T15:00:00"))  # the day after Thanksgiving, 10:00 New York; closes 13:00
     assert not h.simulated and h.close == utc("2026-11-27T18:00:00")
