@@ -100,7 +100,7 @@ def curl(url: str, key: str) -> str:
 
 def describe_session(hours: SessionHours) -> str:
     o, c = hours.open.astimezone(NEW_YORK), hours.close.astimezone(NEW_YORK)
-    kind = "a simulated session (the exchange is closed or closing)" if hours.simulated else "the exchange's session"
+    kind = "a simulated session" if hours.simulated else "the exchange's session"
     return f"today {o:%Y-%m-%d}, {kind} {o:%H:%M}-{c:%H:%M} New York (closes {iso_ms(hours.close)})"
 
 
