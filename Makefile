@@ -15,6 +15,7 @@ DEMO_DIR := out/demo
 DEMO_HOURS ?= 1.0
 SEED ?= 7
 DEMO_FEED ?= edge
+DEMO_SESSION ?= auto
 
 .PHONY: test demo evaluate bench setup clean
 
@@ -46,7 +47,7 @@ test: $(STAMP) $(NODE_STAMP) $(CHROMIUM)
 # The whole main job locally on real components: Azurite, the SignalR service, the Functions host,
 # a simulated market feeding the queue in real time. Ctrl-C stops everything.
 demo: $(STAMP) $(NODE_STAMP) $(CHROMIUM)
-	$(BIN)/python -m devstack.demo --seed $(SEED) --feed $(DEMO_FEED)
+	$(BIN)/python -m devstack.demo --seed $(SEED) --feed $(DEMO_FEED) --session $(DEMO_SESSION)
 
 # Offline: simulate a session with labelled anomalies, score it, measure the detectors, summarise.
 evaluate: $(STAMP)

@@ -3,6 +3,10 @@
 The demo runs the production path: the real ib_async client reads the fake gateway's
 simulated market, the collector builds snapshots, spools them in SQLite and drains them
 to ``chain-snapshots``. Both run in their own process groups and stop by PID.
+
+On the wall clock (``clock_start=None``) the gateway serves today's session, or a simulated
+one around now, and the collector runs on real time as in production: it learns the close from
+the gateway's contract details, and ``--simulated`` only names its snapshots' source ``ibkr-sim``.
 """
 
 from __future__ import annotations
@@ -20,7 +24,8 @@ from devstack.proc import free_port, start_group, stop_group
 class LocalEdge:
     storage_connection: str
     work_dir: Path
-    clock_start: str  # ISO time the simulated market starts at (New York)
+    clock_start: str | None = None  # ISO time a fixed simulated day starts at (New York); None: the wall clock
+    session_hours: str | None = None  # with the wall clock: "OPEN/CLOSE" of a simulated session (ISO)
     seed: int = 7
     rate_per_hour: float = 30.0  # injected anomalies per hour per type
     gateway_port: int = field(default_factory=free_port)
@@ -36,13 +41,15 @@ class LocalEdge:
         spool = self.work_dir / "spool.db"
         for old in self.work_dir.glob("spool.db*"):  # a previous demo's snapshots must not be re-sent
             old.unlink()
+        clock = ["--clock-start", self.clock_start] if self.clock_start else []
+        hours = ["--session-hours", self.session_hours] if self.session_hours else []
         gateway = self._spawn("gateway", [
-            "-m", "devstack.ibgateway", "--port", str(self.gateway_port), "--clock-start", self.clock_start,
+            "-m", "devstack.ibgateway", "--port", str(self.gateway_port), *clock, *hours,
             "--seed", str(self.seed), "--inject", "--rate-per-hour", str(self.rate_per_hour)])
         self._wait_for(gateway, "gateway", "listening on", timeout)
         self._spawn("collector", [
-            "-m", "edge.collector", "--source", "ibkr", "--port", str(self.gateway_port),
-            "--clock-start", self.clock_start, "--queue", self.storage_connection, "--spool", str(spool),
+            "-m", "edge.collector", "--source", "ibkr", "--simulated", "--port", str(self.gateway_port), *clock,
+            "--queue", self.storage_connection, "--spool", str(spool),
             "--record", str(self.work_dir / "recordings"), "--ops-port", str(self.ops_port)])
         return self
 

@@ -42,6 +42,7 @@ from spyglass.wire.queue import SNAPSHOT_QUEUE
 
 bp = func.Blueprint()
 log = logging.getLogger("spyglass.ingest")
+log.setLevel(logging.INFO)  # one line per invocation (its snapshot key) whatever the root level: docs/operations.md
 
 
 @bp.queue_trigger(arg_name="msg", queue_name=SNAPSHOT_QUEUE, connection="AzureWebJobsStorage")
@@ -52,20 +53,23 @@ def ingest(msg: func.QueueMessage, signalr: func.Out[str]) -> None:
     telemetry.configure()
     started = time.perf_counter()
     out = Outputs()
+    subject = f"message {msg.id}"
     try:
         text, _ = codec.unwrap_held(msg.get_body().decode("utf-8", errors="replace"))
         wake = codec.wake_of(text)
         if wake is not None:
+            subject = f"wake {wake.underlying}:{wake.expiry}"
             Drain(wake.underlying, wake.expiry, out).run(None)
         else:
             snapshot = codec.decode(text, storage.fetch_blob, settings().claim_container)
+            subject = snapshot.key
             hand = _arrive(snapshot, text, msg.insertion_time, out)
             if hand is not None:
                 Drain(snapshot.underlying, snapshot.expiry.isoformat(), out).run(hand)
     except (codec.MessageError, codec.SnapshotError) as exc:
         log.error("malformed snapshot message %s (dequeue %s): %s", msg.id, msg.dequeue_count, exc)
         raise
-    _publish(out, signalr, started)
+    _publish(out, signalr, started, subject)
 
 
 def _arrive(snapshot: Snapshot, text: str, enqueued: datetime | None, out: Outputs) -> Arrival | None:
@@ -83,18 +87,18 @@ def _arrive(snapshot: Snapshot, text: str, enqueued: datetime | None, out: Outpu
     return Arrival(Pending(snapshot.ts, snapshot.seq, snapshot.session, now, enqueued=enqueued), text, snapshot)
 
 
-def _publish(out: Outputs, signalr: func.Out[str], started: float) -> None:
-    if not out.messages:
-        return
+def _publish(out: Outputs, signalr: func.Out[str], started: float, subject: str) -> None:
+    """Publish what this invocation produced and log one line about it: 0 applied is a snapshot parked for its turn."""
     anomalies = realtime.payloads(out.messages, realtime.ANOMALY)
-    signalr.set(orjson.dumps(out.messages, option=orjson.OPT_SERIALIZE_NUMPY).decode())
-    notify([Anomaly.from_dict(a) for a in anomalies], storage.table(settings().chainstate_table),
-           NotifyConfig.from_env())
+    if out.messages:
+        signalr.set(orjson.dumps(out.messages, option=orjson.OPT_SERIALIZE_NUMPY).decode())
+        notify([Anomaly.from_dict(a) for a in anomalies], storage.table(settings().chainstate_table),
+               NotifyConfig.from_env())
     elapsed = (time.perf_counter() - started) * 1e3
     chains = len(realtime.payloads(out.messages, realtime.CHAIN))
     if out.lag_s is not None:
         telemetry.record(out.scoring_ms, out.lag_s, [a["type"] for a in anomalies])
-    log.info("%d snapshot(s) applied in %.1f ms (scoring %.1f ms), queue lag %s s, %d anomalies", chains, elapsed,
-             out.scoring_ms, "-" if out.lag_s is None else f"{out.lag_s:.2f}", len(anomalies),
-             extra={"snapshots": chains, "anomalies": len(anomalies), "queue_lag_s": out.lag_s,
+    log.info("%s: %d snapshot(s) applied in %.1f ms (scoring %.1f ms), queue lag %s s, %d anomalies", subject, chains,
+             elapsed, out.scoring_ms, "-" if out.lag_s is None else f"{out.lag_s:.2f}", len(anomalies),
+             extra={"snapshot_key": subject, "snapshots": chains, "anomalies": len(anomalies), "queue_lag_s": out.lag_s,
                     "scoring_ms": out.scoring_ms, "invocation_ms": elapsed})

@@ -1,8 +1,9 @@
 """``python -m devstack.ibgateway --port 4002``: the fake IB Gateway, standalone (the demo runs it).
 
-Outside market hours the gateway pretends: with ``--clock-start auto`` (the default) it runs the
-clock from now during a session, else from 10:00 New York on the latest session day. Give the
-collector the same ``--clock-start`` so both agree on the market day.
+With ``--clock-start now`` (the default) it runs on the wall clock: today's session, or outside
+market hours a simulated session around now (``spyglass.sim.live``) whose close the contract
+details carry, so an honest collector on real time streams it. ``--clock-start ISO`` runs a fixed
+day from that time instead (tests, benchmarks); give the collector the same ``--clock-start``.
 """
 
 from __future__ import annotations
@@ -12,24 +13,27 @@ import asyncio
 import logging
 import signal
 import sys
-from datetime import datetime, time, timezone
+from datetime import datetime, timezone
 
-from devstack.ibgateway.market import today_market
+from devstack.ibgateway.market import live_market, today_market
 from devstack.ibgateway.server import FakeGateway
-from spyglass.clock import NEW_YORK, is_market_open, parse_new_york
+from spyglass.clock import NEW_YORK, parse_new_york
+from spyglass.sim.config import SessionHours
 
 
 def resolve_clock_start(text: str) -> datetime | None:
-    """``auto``: None (real time) during a session, else 10:00 New York of the latest session day."""
-    if text != "auto":
-        return parse_new_york(text)
-    now = datetime.now(timezone.utc)
-    if is_market_open(now):
-        return None
-    from spyglass.sim.config import last_session_on_or_before
+    """``now`` (or ``auto``): None, the wall clock; else the ISO time (New York without an offset)."""
+    return None if text in ("now", "auto") else parse_new_york(text)
 
-    day = last_session_on_or_before(now.astimezone(NEW_YORK).date())
-    return datetime.combine(day, time(10, 0), NEW_YORK).astimezone(timezone.utc)
+
+def session_hours(text: str | None) -> SessionHours | None:
+    """``OPEN/CLOSE`` (ISO times) as a simulated session; None for the default."""
+    if not text:
+        return None
+    open_, sep, close = text.partition("/")
+    if not sep:
+        raise ValueError(f"--session-hours wants OPEN/CLOSE, got {text!r}")
+    return SessionHours(parse_new_york(open_), parse_new_york(close), simulated=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -43,7 +47,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--inject", action="store_true", help="inject labelled anomalies into the simulated market")
     p.add_argument("--rate-per-hour", type=float, default=None, help="with --inject: anomalies per hour per type")
     p.add_argument("--no-0dte", action="store_true", help="list no expiry today (the collector must idle)")
-    p.add_argument("--clock-start", default="auto", help="ISO time the gateway clock starts at, or auto")
+    p.add_argument("--clock-start", default="now",
+                   help="now: the wall clock, today's (or a simulated) session; or the ISO time a fixed day starts at")
+    p.add_argument("--session-hours", metavar="OPEN/CLOSE",
+                   help="with the wall clock: today's session as two ISO times (default: spyglass.sim.live)")
     p.add_argument("--full-refresh", action="store_true", help="resend every field every step (benchmarks)")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
@@ -51,14 +58,19 @@ def main(argv: list[str] | None = None) -> int:
     now = clock_start or datetime.now(timezone.utc)
 
     async def run() -> None:
-        market = today_market(now, seed=args.seed, interval_s=args.cadence or 0.1, inject=args.inject,
-                              rate_per_hour=args.rate_per_hour, zero_dte=not args.no_0dte)
+        kw = dict(seed=args.seed, interval_s=args.cadence or 0.1, inject=args.inject,
+                  rate_per_hour=args.rate_per_hour, zero_dte=not args.no_0dte)
+        if clock_start is not None:
+            market = today_market(now, **kw)
+        else:
+            market = live_market(now, session_hours(args.session_hours), **kw)
         gw = FakeGateway(market, host=args.host, port=args.port, cadence=args.cadence, max_lines=args.max_lines,
                          entitlement=args.entitlement, clock_start=clock_start, full_refresh=args.full_refresh)
         await gw.start()
+        close = market.close.astimezone(NEW_YORK)
         print(f"fake IB Gateway listening on {args.host}:{gw.port} (server version 178, market day "
-              f"{market.trading_date}, clock {'real time' if clock_start is None else 'from ' + now.isoformat()})",
-              flush=True)
+              f"{market.trading_date}, {'simulated ' if market.simulated else ''}close {close:%Y-%m-%d %H:%M} "
+              f"New York, clock {'real time' if clock_start is None else 'from ' + now.isoformat()})", flush=True)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):

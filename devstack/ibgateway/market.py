@@ -9,8 +9,8 @@ of every listed contract, so the server can diff per subscription and send only 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from dataclasses import dataclass, replace
+from datetime import date, datetime, time, timedelta
 
 import numpy as np
 
@@ -18,6 +18,8 @@ from spyglass.analytics.black import greeks
 from spyglass.clock import NEW_YORK, SECONDS_PER_YEAR, session_close
 from spyglass.contract import parse_iso
 from spyglass.sim import InjectionConfig, SimConfig, simulate_day
+from spyglass.sim.config import SessionHours
+from spyglass.sim.underlyings import demo_injection
 
 UNDERLYING_CON_ID = 756733  # SPY's real conId; any stable number would do
 _OPTION_CON_ID0 = 800_000_000
@@ -57,14 +59,19 @@ def ib_day(d: date) -> str:
     return d.strftime("%Y%m%d")
 
 
-def trading_hours(start: date, days: int = 7, calendar: str = "XNYS") -> str:
+def trading_hours(start: date, days: int = 7, calendar: str = "XNYS", first: SessionHours | None = None) -> str:
     """``tradingHours``/``liquidHours`` in TWS's form: ``20261127:0930-20261127:1300;20261128:CLOSED``.
 
-    Built from exchange-calendars, so early closes and holidays are right.
+    Built from exchange-calendars, so early closes and holidays are right; ``first`` replaces the
+    first day's hours (a simulated session, as the collector then reads its close).
     """
     parts = []
     for i in range(days):
         d = start + timedelta(days=i)
+        if i == 0 and first is not None:
+            o, c = first.open.astimezone(NEW_YORK), first.close.astimezone(NEW_YORK)
+            parts.append(f"{ib_day(o.date())}:{o:%H%M}-{ib_day(c.date())}:{c:%H%M}")
+            continue
         try:
             close = session_close(d, calendar).astimezone(NEW_YORK)
         except ValueError:
@@ -91,12 +98,14 @@ class SimMarket:
 
     ``zero_dte=False`` lists only later expiries (the collector must then idle). ``inject`` adds the
     simulator's labelled anomalies (``rate_per_hour`` of each type, for a demo with something to see).
+    ``hours`` gives the day a simulated session (the live demo out of hours); its contract details
+    then carry that session, so the collector's close is the simulated one.
     """
 
     def __init__(
         self,
         trading_date: date,
-        start: time | str = time(9, 30),
+        start: time | str | datetime = time(9, 30),
         *,
         underlying: str = "SPY",
         seed: int = 0,
@@ -105,18 +114,21 @@ class SimMarket:
         rate_per_hour: float | None = None,
         zero_dte: bool = True,
         later_expiries: int = 4,
+        hours: SessionHours | None = None,
     ) -> None:
         self.underlying = underlying
         self.trading_date = trading_date
         self.interval_s = interval_s
-        inj = InjectionConfig(enabled=inject) if rate_per_hour is None else InjectionConfig(
-            enabled=inject, rates={t: rate_per_hour for t in InjectionConfig().rates}, warmup_s=15.0)
-        self._cfg = SimConfig(underlying=underlying, trading_date=trading_date, start=start,
-                              interval_s=interval_s, seed=seed, injection=inj)
+        inj = InjectionConfig() if rate_per_hour is None else demo_injection(rate_per_hour)
+        self._cfg = SimConfig(underlying=underlying, trading_date=trading_date, start=start, hours=hours,
+                              interval_s=interval_s, seed=seed, injection=replace(inj, enabled=inject))
         self._sim = simulate_day(self._cfg)
-        self.close = session_close(trading_date)
+        self.close = self._sim.session.close
+        self.simulated = self._sim.session.simulated  # hours the exchange did not publish
         self.expiry = ib_day(trading_date)
         sessions = next_sessions(trading_date, later_expiries + 1)
+        if sessions[0] != trading_date:  # a simulated session on a day the exchange is shut
+            sessions = [trading_date, *sessions[:-1]]
         self.expiries = [ib_day(d) for d in sessions if zero_dte or d != trading_date]
         self.zero_dte = zero_dte
         self.strikes = [float(k) for k in self._sim.strikes]
@@ -128,10 +140,10 @@ class SimMarket:
                 local = f"{underlying:<6}{trading_date.strftime('%y%m%d')}{right}{round(k * 1000):08d}"
                 self.listing[con_id] = Listing(con_id, right, k, self.expiry, local)
                 self._by_key[(right, k)] = con_id
-        self.hours = trading_hours(trading_date)
+        self.hours = trading_hours(trading_date, first=hours)
         self.quotes: dict[int, Quote] = {}
         self.spot = float(self._sim.spot0)
-        self.ts: datetime = datetime.combine(trading_date, time(9, 30), NEW_YORK).astimezone(timezone.utc)
+        self.ts: datetime = self._sim.session.start
         self.atm_vol = float(self._sim.atm_vol0)
         self.finished = False
         self._und_volume = 0.0
@@ -211,3 +223,12 @@ def today_market(clock_now: datetime, **kw: object) -> SimMarket:
     """A simulated market for ``clock_now``'s New York date, starting at its time of day."""
     ny = clock_now.astimezone(NEW_YORK)
     return SimMarket(ny.date(), ny.time().replace(microsecond=0), **kw)  # type: ignore[arg-type]
+
+
+def live_market(now: datetime, hours: SessionHours | None = None, **kw: object) -> SimMarket:
+    """Today's market on the wall clock from ``now``: ``hours``, by default the exchange's session or a
+    simulated one around now (``spyglass.sim.live``)."""
+    from spyglass.sim.live import live_hours
+
+    return SimMarket(now.astimezone(NEW_YORK).date(), now, hours=hours or live_hours(now),  # type: ignore[arg-type]
+                     **kw)

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from edge.collector import metrics
+from edge.collector.hours import Session
 from edge.collector.ibkr import IbkrConfig, IbkrSource
 from edge.collector.source import Sink, Source, shifted_clock
 from spyglass.clock import is_market_open
@@ -68,14 +69,25 @@ def build_source(opts: CollectOptions) -> Source:
     raise ValueError(f"unknown source {opts.source!r}: ibkr, sim or replay")
 
 
-async def watch_market(now: Callable[[], datetime], stop: asyncio.Event, every: float = 30.0) -> None:
-    """Keep ``spyglass_collector_market_open`` from the exchange calendar, whatever the source is doing.
+def source_session(source: Source) -> Session | None:
+    """The session the source streams (IB's trading hours for today's expiry), once it knows one."""
+    listing = getattr(source, "listing", None)
+    return listing.session if listing is not None else None
 
-    The alerts ("no data while the market is open") need the calendar's answer even when the gateway
-    is down all morning, and a clock window would page on every holiday and early close.
+
+async def watch_market(now: Callable[[], datetime], stop: asyncio.Event, every: float = 30.0,
+                       session: Callable[[], Session | None] = lambda: None) -> None:
+    """Keep ``spyglass_collector_market_open`` from the source's session, else the exchange calendar.
+
+    The alerts ("no data while the market is open") need an answer even when the gateway is down all
+    morning (the calendar's), and a clock window would page on every holiday and early close. Once
+    the source has read its session (IB's hours: the calendar's in production, the fake gateway's
+    simulated one in the demo), the gauge follows the session the data comes from.
     """
     while not stop.is_set():
-        metrics.MARKET_OPEN.set(1 if is_market_open(now()) else 0)
+        current = session()
+        at = now()
+        metrics.MARKET_OPEN.set(1 if (current.contains(at) if current is not None else is_market_open(at)) else 0)
         try:
             await asyncio.wait_for(stop.wait(), every)
         except TimeoutError:
@@ -181,7 +193,8 @@ async def collect(opts: CollectOptions, stop: asyncio.Event | None = None,
     fan = FanOut(sinks, None if opts.source == "replay" else new_session())
     if fan.session:
         log.info("producer session %s", fan.session)
-    calendar = asyncio.create_task(watch_market(shifted_clock(opts.clock_start), stop))
+    calendar = asyncio.create_task(watch_market(shifted_clock(opts.clock_start), stop,
+                                                session=lambda: source_session(source)))
     log.info("collecting from %s into %s", source.name,
              ", ".join(x for x, on in (("recorder", recorder), ("queue", publisher), ("extra sinks", extra_sinks)) if on)
              or "nothing (no --record, no --queue)")

@@ -34,6 +34,9 @@ def collect(
     speed: Annotated[float, typer.Option(help="replay speed factor (0: as fast as possible)")] = 1.0,
     seed: Annotated[int, typer.Option(help="sim: random seed")] = 0,
     clean: Annotated[bool, typer.Option("--clean", help="sim: inject no anomalies")] = False,
+    simulated: Annotated[bool, typer.Option(
+        "--simulated", help="ibkr: the gateway serves a simulated market (the demo's fake gateway); "
+                            "snapshots say source ibkr-sim")] = False,
     clock_start: Annotated[Optional[str], typer.Option(
         help="demo/tests: run the clock from this ISO time (New York if no offset)")] = None,
     progress: Annotated[bool, typer.Option(help="replay progress bar on stderr")] = True,
@@ -52,7 +55,8 @@ def collect(
     if clock_start:
         start = parse_new_york(clock_start)
     opts = CollectOptions(
-        source=source, ibkr=IbkrConfig(host=host, port=port, client_id=client_id, lines=lines),
+        source=source, ibkr=IbkrConfig(host=host, port=port, client_id=client_id, lines=lines,
+                                       source="ibkr-sim" if simulated else "ibkr"),
         underlying=underlying.upper(), scan_interval=scan_interval, seed=seed, inject=not clean,
         replay=list(recordings or []), speed=speed, progress=progress, record=record, queue=queue, spool=spool,
         ops_port=None if ops_port < 0 else ops_port, clock_start=start,

@@ -59,6 +59,7 @@ class IbkrConfig:
     backoff_max: float = 60.0
     idle_recheck: float = 300.0  # seconds between looks when idle (no 0DTE, closed)
     stale_after: float = 15.0  # no tick for this long in market hours -> not ready
+    source: str = "ibkr"  # the snapshots' source; "ibkr-sim" when the gateway serves a simulated market (the demo)
 
 
 def backoff(initial: float, cap: float, attempt: int, rng: random.Random | None = None) -> float:
@@ -376,7 +377,7 @@ class IbkrSource(ErrorHandling):
         snap = build_snapshot(
             underlying=self.cfg.underlying, expiry=self.listing.expiry, ts=self.now(),
             spot=spot_from(und.bid, und.ask, und.last), quotes=self.quotes(), seq=self.seq,
-            expiry_close=close, delayed=delayed, source="ibkr",
+            expiry_close=close, delayed=delayed, source=self.cfg.source,
         )
         if snap is None:
             return

@@ -31,4 +31,5 @@ SPOOL_REFUSED = Counter("spyglass_collector_spool_refused", "Snapshots refused b
 SENT = Counter("spyglass_collector_sent", "Snapshots acknowledged by the Azure queue (at least once)")
 CLAIM_CHECKS = Counter("spyglass_collector_claim_checks", "Snapshots sent as a claim-check blob (over 64 KiB)")
 MARKET_OPEN = Gauge("spyglass_collector_market_open",
-                    "1 while the exchange calendar says the market is open (holidays and early closes included)")
+                    "1 while the market is open: the session the source streams (IB's trading hours), else the exchange "
+                    "calendar (holidays and early closes included)")

@@ -145,13 +145,34 @@ class InjectionConfig:
 
 
 @dataclass(frozen=True)
+class SessionHours:
+    """A session's open and close (aware datetimes): the exchange's, or a simulated one.
+
+    ``simulated`` marks hours the exchange did not publish (a demo out of hours, a day the
+    exchange is shut): the snapshots' ``expiry_close`` is then the simulated close, so time to
+    expiry is ``close - ts`` whatever the calendar says.
+    """
+
+    open: datetime
+    close: datetime
+    simulated: bool = False
+
+    def __post_init__(self) -> None:
+        if self.open.tzinfo is None or self.close.tzinfo is None:
+            raise ValueError("session hours must be timezone-aware")
+        if not self.open < self.close:
+            raise ValueError(f"session open {self.open.isoformat()} is not before its close {self.close.isoformat()}")
+
+
+@dataclass(frozen=True)
 class SimConfig:
     """A simulated 0DTE day. ``None`` means: the underlying's profile / the session's value."""
 
     underlying: str = "SPY"
-    trading_date: date | str | None = None  # default: today in New York, or the last session before it
-    start: time | str = time(9, 30)  # New York wall clock
-    end: time | str | None = None  # New York wall clock; default the session close (early closes included)
+    trading_date: date | str | None = None  # default: today in New York (simulated 09:30-16:00 if the exchange is shut)
+    start: time | str | datetime = time(9, 30)  # New York wall clock, or an aware instant (a live session: now)
+    end: time | str | datetime | None = None  # New York wall clock or an instant; default the session close
+    hours: SessionHours | None = None  # the session's open and close; default the exchange calendar's
     interval_s: float = 1.0
     seed: int = 0
     spot: float | None = None
@@ -214,14 +235,28 @@ class SimConfig:
         )
 
 
-def _as_time(value: time | str) -> time:
-    if isinstance(value, time):
-        return value
-    return time.fromisoformat(value)
+def _instant(value: time | str | datetime, day: date) -> datetime:
+    """A config's start/end as a UTC instant: an aware datetime as is, a time of day on ``day`` in New York."""
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise ValueError(f"{value.isoformat()} needs a UTC offset (or give a New York time of day)")
+        return value.astimezone(timezone.utc)
+    t = value if isinstance(value, time) else time.fromisoformat(value)
+    return datetime.combine(day, t, NEW_YORK).astimezone(timezone.utc)
 
 
 def today_new_york() -> date:
     return datetime.now(NEW_YORK).date()
+
+
+def regular_hours(day: date, calendar: str = "XNYS") -> SessionHours:
+    """``day``'s session: the exchange's (early closes included), or 09:30-16:00 New York simulated on a shut day."""
+    open_ = datetime.combine(day, time(9, 30), NEW_YORK).astimezone(timezone.utc)
+    try:
+        return SessionHours(open_, session_close(day, calendar))
+    except ValueError:
+        close = datetime.combine(day, time(16, 0), NEW_YORK).astimezone(timezone.utc)
+        return SessionHours(open_, close, simulated=True)
 
 
 def last_session_on_or_before(day: date, calendar: str = "XNYS") -> date:
@@ -246,6 +281,7 @@ class Session:
     end: datetime  # exclusive
     interval: timedelta
     n_snapshots: int
+    simulated: bool = False  # hours the exchange did not publish (see SessionHours)
 
     def ts(self, seq: int) -> datetime:
         return self.start + seq * self.interval
@@ -260,19 +296,29 @@ class Session:
 
 
 def resolve_session(cfg: SimConfig) -> Session:
-    """Trading date, expiry close and snapshot clock for ``cfg``; ValueError if not a session."""
-    day = cfg.trading_date or last_session_on_or_before(today_new_york(), cfg.calendar)
-    close = session_close(day, cfg.calendar)  # raises for holidays and weekends
-    open_ = datetime.combine(day, time(9, 30), NEW_YORK).astimezone(timezone.utc)
-    start = datetime.combine(day, _as_time(cfg.start), NEW_YORK).astimezone(timezone.utc)
+    """Trading date, expiry close and snapshot clock for ``cfg``.
+
+    ValueError if an explicit ``trading_date`` is not a session and no ``hours`` are given.
+    """
+    if cfg.hours is not None:
+        day = cfg.trading_date or cfg.hours.open.astimezone(NEW_YORK).date()
+        hours = cfg.hours
+    elif cfg.trading_date is not None:
+        day = cfg.trading_date
+        close = session_close(day, cfg.calendar)  # raises for holidays and weekends
+        hours = SessionHours(datetime.combine(day, time(9, 30), NEW_YORK).astimezone(timezone.utc), close)
+    else:
+        day = today_new_york()
+        hours = regular_hours(day, cfg.calendar)
+    open_, close = hours.open.astimezone(timezone.utc), hours.close.astimezone(timezone.utc)
+    start = _instant(cfg.start, day)
     if cfg.session_start is not None and start <= open_:  # the first snapshot comes a few seconds after the open
         start = open_ + timedelta(seconds=cfg.session_start.first_delay_s(cfg.seed))
-    end = close if cfg.end is None else datetime.combine(day, _as_time(cfg.end), NEW_YORK).astimezone(timezone.utc)
-    end = min(end, close)
+    end = close if cfg.end is None else min(_instant(cfg.end, day), close)
     if start >= end:
         raise ValueError(f"start {start.isoformat()} is not before end {end.isoformat()} (close {close.isoformat()})")
     interval = timedelta(microseconds=round(cfg.interval_s * 1e6))
     if interval <= timedelta(0):
         raise ValueError("interval_s is below a microsecond")
     n = math.ceil((end - start) / interval)
-    return Session(day, open_, close, start, end, interval, n)
+    return Session(day, open_, close, start, end, interval, n, hours.simulated)

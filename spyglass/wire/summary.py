@@ -23,6 +23,17 @@ from spyglass.contract import iso_ms
 from spyglass.detect.finding import r4
 
 ANALYTICS_SCHEMA = "chain-analytics/1"
+SIMULATED_WORD = "sim"
+
+
+def is_simulated(source: str | None) -> bool:
+    """A snapshot's ``source`` names a simulated feed when one of its hyphen-separated words is ``sim``.
+
+    ``sim`` (the simulator fed straight to the queue) and ``ibkr-sim`` (the real collector reading the
+    fake gateway's simulated market) are simulated; ``ibkr`` or no source is a real feed. The dashboard
+    badges a simulated session by the same rule: ``source.split("-").includes("sim")``.
+    """
+    return bool(source) and SIMULATED_WORD in source.split("-")
 
 
 @dataclass(frozen=True, slots=True)

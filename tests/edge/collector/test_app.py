@@ -149,3 +149,25 @@ def test_the_market_open_gauge_follows_the_exchange_calendar(when, open_):
     metrics.MARKET_OPEN.set(-1)
     asyncio.run(once())
     assert metrics.MARKET_OPEN._value.get() == open_
+
+
+def test_the_market_open_gauge_follows_the_sources_session_once_it_has_one():
+    """The demo's simulated evening session is open for the gauge; the calendar says closed."""
+    from edge.collector import metrics
+    from edge.collector.app import watch_market
+    from edge.collector.hours import Session
+
+    evening = datetime(2026, 11, 24, 23, 30, tzinfo=timezone.utc)  # 18:30 New York: the exchange is closed
+    simulated = Session(datetime(2026, 11, 24, 21, 0, tzinfo=timezone.utc),
+                        datetime(2026, 11, 25, 1, 0, tzinfo=timezone.utc))
+
+    async def once(session):
+        stop = asyncio.Event()
+        task = asyncio.create_task(watch_market(lambda: evening, stop, session=lambda: session))
+        await asyncio.sleep(0.05)
+        stop.set()
+        await task
+        return metrics.MARKET_OPEN._value.get()
+
+    assert asyncio.run(once(None)) == 0.0
+    assert asyncio.run(once(simulated)) == 1.0
