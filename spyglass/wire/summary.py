@@ -67,7 +67,8 @@ def summarize(p: PricedChain, exposure: Exposure, data_quality: dict[str, Any]) 
         "expiry": snap.expiry.isoformat(),
         "ts": iso_ms(snap.ts),
         "seq": snap.seq,
-        "source": snap.source,  # the dashboard badges a simulated session by it
+        "source": snap.source,
+        "simulated": is_simulated(snap.source),  # the dashboard's "simulated session" badge: one rule, here
         "delayed": snap.delayed,
         "spot": snap.spot,
         "forward": r4(p.forward.forward),

@@ -6,8 +6,9 @@ import {timeNY} from "./i18n.js";
 
 const finite = (x) => typeof x === "number" && Number.isFinite(x);
 
-/** Whether a snapshot's `source` marks a simulated session (the simulator and the demo write "sim…"). */
-export const isSimulated = (source) => typeof source === "string" && /^sim/i.test(source);
+/** Whether the chain on screen comes from a simulated session: the core decides by the snapshot's `source`
+ * (spyglass.wire.summary.is_simulated) and says so in chain-analytics/1 `simulated`. */
+export const isSimulated = (chain) => chain?.simulated === true;
 
 /** When the session of `chain` closes (ms since the epoch, to the second: minutes_to_close is rounded), or null
  * when the data does not say. */

@@ -49,6 +49,6 @@ export function renderStatus(now = new Date()) {
   market.dataset.open = String(s.open);
   market.dataset.from = s.from;
   text("#market-text", !s.known ? t("market.unknown") : s.open ? t("market.open", {time: s.closes}) : t("market.closed"));
-  $("#sim").hidden = !(store.chain && isSimulated(store.chain.source));
+  $("#sim").hidden = !(store.chain && isSimulated(store.chain));
   text("#ny-time", t("market.ny", {time: timeNY(now)}));
 }

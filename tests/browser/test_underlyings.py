@@ -287,14 +287,14 @@ def test_the_market_state_rule_follows_the_data_and_falls_back_to_the_calendar(c
             staleBeforeClose: at(saturday + 60e3, saturday, false),
             pastClose: at(saturday + 301 * 60e3, saturday, true),
             none: [m.marketState({now: saturday}).open, m.marketState({now: saturday}).from],
-            sim: ['sim', 'SIM-demo', 'Simulator', 'ibkr', '', null, 'live-sim'].map(m.isSimulated),
+            sim: [{simulated: true}, {simulated: false, source: 'sim'}, {source: 'sim'}, null].map(m.isSimulated),
         };
     }""")
     assert got["fresh"] == [True, "data", "16:00"]  # 11:00 + 300 min = 16:00 New York, on a Saturday
     assert got["staleBeforeClose"] == [False, "calendar", "16:00"]  # stale: the calendar says (closed)
     assert got["pastClose"] == [False, "data", "16:00"]  # the data's close has passed
     assert got["none"] == [False, "calendar"]
-    assert got["sim"] == [True, True, True, False, False, False, False]
+    assert got["sim"] == [True, False, False, False]  # the core's word on the chain, never the page's own guess
 
 
 def test_missing_values_read_as_dashes_zero_gamma_names_the_nearest_and_axes_keep_a_minimum_span(context, stack, fed):

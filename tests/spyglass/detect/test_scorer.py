@@ -139,3 +139,8 @@ def test_risk_reversal_matches_the_true_smile():
 
     assert a["iv_25d_call"] == pytest.approx(vol_at_delta(0.25), abs=0.003)
     assert a["iv_25d_put"] == pytest.approx(vol_at_delta(0.75), abs=0.003)
+
+
+def test_a_snapshot_without_a_simulated_source_is_not_called_simulated():
+    snap = ChainKit().snapshot(T0)
+    assert snap.source is None and ScoringSession().feed(snap).analytics["simulated"] is False

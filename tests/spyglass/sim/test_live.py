@@ -90,6 +90,7 @@ def test_a_simulated_session_on_a_weekend_streams_from_now_with_its_close_and_co
         assert parse_iso(first["expiry_close"]) == hours.close
         assert is_simulated(first["source"])
         result = ScoringSession().feed(Snapshot.from_dict(first))
+        assert result.analytics["simulated"] is True  # what the dashboard's badge reads
         mtc = result.analytics["minutes_to_close"]  # the scorer's time to expiry is expiry_close - ts
         assert mtc == pytest.approx((hours.close - now).total_seconds() / 60, abs=1e-3)
 
