@@ -155,9 +155,12 @@ async def watch(stack: LocalStack, stop: threading.Event) -> None:
                   f"{a['evidence']['summary'][:100]}", flush=True)
         elif target == "chain" and (args[0].get("seq") or 0) % 30 == 0:  # seq is optional in the contract
             c = args[0]
+            atm = "—" if c.get("atm_iv") is None else f"{100 * c['atm_iv']:.1f}"  # no fit yet: no number, not 0
+            dq = c["data_quality"]
+            why = f" ({dq['notes'][0]})" if dq["grade"] != "good" and dq.get("notes") else ""
             print(f"  chain    {c['ts'][11:19]} {c['underlying']:<4} spot {c['spot']:.2f} "
-                  f"ATM IV {100 * (c['atm_iv'] or 0):.1f} expected move {c['expected_move']} "
-                  f"quality {c['data_quality']['grade']} source {c.get('source')}", flush=True)
+                  f"ATM IV {atm} expected move {c['expected_move'] if c['expected_move'] is not None else '—'} "
+                  f"quality {dq['grade']}{why} source {c.get('source')}", flush=True)
 
 
 async def watch_until(stack: LocalStack, stop: threading.Event, seconds: float) -> None:
