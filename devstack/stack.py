@@ -1,6 +1,6 @@
 """The whole local stack as one unit: Azurite, the SignalR service and the Functions hosts.
 
-As in Azure (infra/, docs/operations.md "API apart from ingest"), the HTTP API runs in its own
+As in Azure (infra/, docs/operations.md "The API apart from ingest"), the HTTP API runs in its own
 host process (``SPYGLASS_APP_ROLE=api``) and the queue and timer functions in ``workers`` others
 (``ingest``), so scoring a backlog never holds the API's interpreter; ``split=False`` runs one app
 with everything, as a single Function App would.
