@@ -69,6 +69,7 @@ bench: $(STAMP) $(NODE_STAMP) $(BENCH_STAMP) $(CHROMIUM)
 	$(BIN)/python bench/bench_scoring.py
 	$(BIN)/python bench/bench_pipeline.py
 	$(BIN)/python bench/bench_ingest.py
+	$(BIN)/python bench/bench_backlog.py
 	$(BIN)/python bench/bench_spool.py
 	$(BIN)/python bench/bench_collector.py
 	$(BIN)/python bench/bench_browser.py

@@ -1,16 +1,15 @@
-"""The Spyglass Azure Functions app (Python v2 programming model): registers the blueprints, nothing else."""
+"""The Spyglass Azure Functions app (Python v2 programming model): registers the blueprints, nothing else.
+
+``SPYGLASS_APP_ROLE`` (functions/roles.py) picks them: ``api``, ``ingest`` or ``all`` (the default).
+"""
+
+import importlib
+import os
 
 import azure.functions as func
 
-from functions.api import bp as api
-from functions.housekeeping import bp as housekeeping
-from functions.ingest import bp as ingest
-from functions.openapi import bp as openapi
-from functions.realtime import bp as realtime
+from functions.roles import blueprint_modules, role_of
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
-app.register_functions(api)
-app.register_functions(housekeeping)
-app.register_functions(ingest)
-app.register_functions(openapi)
-app.register_functions(realtime)
+for _module in blueprint_modules(role_of(os.environ)):
+    app.register_functions(importlib.import_module(f"functions.{_module}").bp)

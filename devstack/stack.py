@@ -1,4 +1,9 @@
-"""The whole local stack as one unit: Azurite, the SignalR service and the Functions host.
+"""The whole local stack as one unit: Azurite, the SignalR service and the Functions hosts.
+
+As in Azure (infra/, docs/operations.md "The API apart from ingest"), the HTTP API runs in its own
+host process (``SPYGLASS_APP_ROLE=api``) and the queue and timer functions in ``workers`` others
+(``ingest``), so scoring a backlog never holds the API's interpreter; ``split=False`` runs one app
+with everything, as a single Function App would.
 
 Each runs in its own process group and is stopped by PID, so Ctrl-C leaves no
 orphans. Secrets (the SignalR AccessKey, the function key) are generated per
@@ -24,6 +29,10 @@ from spyglass.clock import CLOCK_SETTING
 from spyglass.contract import parse_iso
 
 SIGNALR_SETTING = "AzureSignalRConnectionString"
+ROLE_SETTING = "SPYGLASS_APP_ROLE"  # functions/roles.py: which blueprints function_app.py registers
+# Each role's app settings, as infra/ gives each Function App (docs/operations.md "The API apart from ingest"):
+# ingest runs two invocations at a time, since scoring holds the GIL and more threads only add storage traffic
+ROLE_SETTINGS: dict[str, dict[str, str]] = {"api": {}, "ingest": {"PYTHON_THREADPOOL_THREAD_COUNT": "2"}, "all": {}}
 
 
 @dataclass
@@ -36,6 +45,7 @@ class LocalStack:
     signalr_port: int = field(default_factory=free_port)
     settings: dict[str, str] = field(default_factory=dict)
     workers: int = 1  # Functions host processes consuming the queue, as Azure scale-out would run
+    split: bool = True  # the API in its own host process, apart from the consumers (False: one app does all)
     clock_start: str | None = None  # ISO time the app's clock reads when the stack starts; None: real time
     message_lease: float | None = None  # seconds a fetched message stays hidden; None: the runtime's 10 minutes
     log_dir: Path | None = None
@@ -71,7 +81,9 @@ class LocalStack:
         self.azurite.start()
         signalr = self._spawn("signalr", [sys.executable, "-m", "devstack.signalr", "--port", str(self.signalr_port)])
         self.signalr_connection = self._wait_line(signalr, SIGNALR_SETTING + "=", timeout).split("=", 1)[1]
-        hosts = [self._spawn_host(n) for n in range(self.workers)]  # the first serves the API URL; all consume
+        hosts = [self._spawn_host(n) for n in range(self.workers)]  # unsplit, the first serves the API URL
+        if self.split:
+            hosts.append(self._spawn_app("api", "api", self.api_port))
         for host in hosts:
             self._wait_line(host, "Functions host ready", timeout)
         if self.web:
@@ -84,18 +96,23 @@ class LocalStack:
         return self
 
     def _spawn_host(self, n: int) -> subprocess.Popen:
+        """Queue consumer ``n`` (unsplit, number 0 also serves the API on ``api_port``)."""
+        port = self._host_ports.setdefault(n, self.api_port if n == 0 and not self.split else free_port())
+        return self._spawn_app("host" if n == 0 else f"host{n}", "ingest" if self.split else "all", port)
+
+    def _spawn_app(self, name: str, role: str, port: int) -> subprocess.Popen:
         settings = {"AzureWebJobsStorage": self.storage_connection, SIGNALR_SETTING: self.signalr_connection,
+                    ROLE_SETTING: role, **ROLE_SETTINGS[role],
                     **({CLOCK_SETTING: str(self.clock_offset_s)} if self.clock_start else {}), **self.settings}
-        port = self._host_ports.setdefault(n, self.api_port if n == 0 else free_port())
         args = [sys.executable, "-m", "devstack.host", "--app", str(REPO / "function_app.py"), "--port", str(port)]
         if self.message_lease is not None:
             args += ["--message-lease", str(self.message_lease)]
         for k, v in settings.items():
             args += ["--setting", f"{k}={v}"]
-        return self._spawn("host" if n == 0 else f"host{n}", args, env={"SPYGLASS_FUNCTION_KEY": self.function_key})
+        return self._spawn(name, args, env={"SPYGLASS_FUNCTION_KEY": self.function_key})
 
     def kill_host(self, n: int = 0) -> None:
-        """SIGKILL Functions host ``n``: a crash mid-invocation; its leased messages stay hidden for the lease."""
+        """SIGKILL queue consumer ``n``: a crash mid-invocation; its leased messages stay hidden for the lease."""
         proc = self._host(n)
         kill_group(proc)
         self._procs.remove(proc)

@@ -123,7 +123,9 @@ class FunctionsHost:
             self.function_key = self.function_key or settings.get(KEY_SETTING) or secrets.token_urlsafe(32)
             self._invoker = Invoker(settings, self._clients, self.config.queues.message_encoding)
             jobs = self._build(settings, self._invoker)
-            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            # IPPROTO_TCP, not 0: asyncio turns Nagle off (TCP_NODELAY) only on connections whose socket says TCP;
+            # with Nagle a keep-alive response written in two parts waited ~40 ms for the client's delayed ACK
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             sock.bind((self.host, self.port))
             self.port = sock.getsockname()[1]

@@ -1,4 +1,9 @@
-"""The Functions app on Flex Consumption (Python 3.11), its identity, app settings and role assignments.
+"""The Function Apps on Flex Consumption (Python 3.11), their identities, app settings and role assignments.
+
+One package, two apps (docs/operations.md "The API apart from ingest"): `ingest` runs the queue
+trigger and the retention timer, `api` the HTTP routes the dashboard's Static Web App links to,
+picked by `SPYGLASS_APP_ROLE`. Scoring holds the Python worker's GIL and its thread pool; apart,
+a backlog never delays the API, and each app scales on its own signal (queue length, HTTP load).
 
 Why Flex Consumption over Linux Consumption (infra/README.md has the long form): identity-based
 storage everywhere, including the deployment package (Linux Consumption would need a SAS URL or a
@@ -28,9 +33,11 @@ PYTHON_VERSION = "3.11"
 
 def app_settings(cfg: StackConfig, *, account_name: str, insights_connection: pulumi.Input[str],
                  signalr_uri: pulumi.Input[str], notify_secret_ref: pulumi.Input[str] | None,
-                 api_token_ref: pulumi.Input[str] | None = None) -> dict[str, pulumi.Input[str]]:
+                 api_token_ref: pulumi.Input[str] | None = None, role: str = "ingest") -> dict[str, pulumi.Input[str]]:
     """The app settings by name: exactly the names functions/ and spyglass/config.py read."""
     settings: dict[str, pulumi.Input[str]] = {
+        n.APP_ROLE_SETTING: role,
+        **n.ROLE_SETTINGS[role],
         f"{n.STORAGE_SETTING}__accountName": account_name,  # identity-based host + trigger storage
         f"{n.SIGNALR_SETTING}__serviceUri": signalr_uri,  # identity-based SignalR bindings (extension >= 1.7)
         "APPLICATIONINSIGHTS_CONNECTION_STRING": insights_connection,
@@ -46,10 +53,10 @@ def app_settings(cfg: StackConfig, *, account_name: str, insights_connection: pu
         "NUMBA_CACHE_DIR": "/tmp/numba-cache",
     }
     settings.update({f"SPYGLASS_{field.upper()}": value for field, value in cfg.detectors.items()})
-    if notify_secret_ref is not None:
+    if notify_secret_ref is not None and role == "ingest":  # notifications are sent by ingest only
         settings["NOTIFY_WEBHOOK_URL"] = notify_secret_ref
         settings["NOTIFY_CHAT_ID"] = cfg.notify_chat_id
-    if api_token_ref is not None:
+    if api_token_ref is not None and role == "api":  # continuation tokens are the API's
         settings[n.API_TOKEN_SETTING] = api_token_ref
     return settings
 
@@ -59,12 +66,20 @@ def vault_reference(vault_name: pulumi.Input[str], secret_name: pulumi.Input[str
 
 
 class FunctionApp(pulumi.ComponentResource):
+    """One Function App and its own Flex Consumption plan (Flex runs one app per plan)."""
+
     def __init__(self, cfg: StackConfig, names: Names, group: pulumi.Input[str], *, subscription_id: pulumi.Input[str],
-                 storage, insights, realtime, security, tags: dict[str, str]) -> None:
-        super().__init__("spyglass:infra:FunctionApp", "functions")
+                 storage, insights, realtime, security, tags: dict[str, str], role: str = "ingest") -> None:
+        if role not in n.ROLE_SETTINGS:
+            raise ValueError(f"unknown Function App role {role!r}")
+        self.role = role
+        # the ingest app keeps the names it had as the only app, so existing stacks update it in place
+        self._prefix = "" if role == "ingest" else f"{role}-"
+        super().__init__("spyglass:infra:FunctionApp", "functions" if role == "ingest" else f"functions-{role}")
         child = pulumi.ResourceOptions(parent=self)
+        tag = "" if role == "ingest" else role  # in Azure names: plan-..., planapi-...
         self.plan = web.AppServicePlan(
-            "plan", name=names.dashed("plan"), resource_group_name=group, location=cfg.location,
+            f"{self._prefix}plan", name=names.dashed(f"plan{tag}"), resource_group_name=group, location=cfg.location,
             kind="functionapp", reserved=True, sku={"name": "FC1", "tier": "FlexConsumption"}, tags=tags, opts=child)
         notify_ref = token_ref = None
         if security.notify_secret is not None:
@@ -73,10 +88,11 @@ class FunctionApp(pulumi.ComponentResource):
             token_ref = vault_reference(security.vault.name, security.api_token_secret.name)
         self.settings: Mapping[str, pulumi.Input[str]] = app_settings(
             cfg, account_name=storage.account_name, insights_connection=insights.connection_string,
-            signalr_uri=realtime.service_uri, notify_secret_ref=notify_ref, api_token_ref=token_ref)
+            signalr_uri=realtime.service_uri, notify_secret_ref=notify_ref, api_token_ref=token_ref, role=role)
+        container = n.DEPLOYMENT_CONTAINER if role == "ingest" else n.API_DEPLOYMENT_CONTAINER
         self.app = web.WebApp(
-            "func",
-            name=names.dashed("func", unique=True),
+            f"{self._prefix}func",
+            name=names.dashed(f"func{tag}", unique=True),
             resource_group_name=group,
             location=cfg.location,
             kind="functionapp,linux",
@@ -97,7 +113,7 @@ class FunctionApp(pulumi.ComponentResource):
             function_app_config={
                 "deployment": {"storage": {
                     "type": "blobContainer",
-                    "value": f"{storage.blob_endpoint}/{n.DEPLOYMENT_CONTAINER}",
+                    "value": f"{storage.blob_endpoint}/{container}",
                     "authentication": {"type": "SystemAssignedIdentity"},
                 }},
                 "runtime": {"name": "python", "version": PYTHON_VERSION},
@@ -111,7 +127,7 @@ class FunctionApp(pulumi.ComponentResource):
         )
         # Publishing with basic credentials (FTP, SCM user/password) is off: CI deploys with Entra (OIDC).
         for kind, resource in (("ftp", web.WebAppFtpAllowed), ("scm", web.WebAppScmAllowed)):
-            resource(f"{kind}-basic-auth-off", name=self.app.name, resource_group_name=group, allow=False,
+            resource(f"{self._prefix}{kind}-basic-auth-off", name=self.app.name, resource_group_name=group, allow=False,
                      opts=pulumi.ResourceOptions(parent=self.app))
         self.principal_id = self.app.identity.apply(lambda i: i.principal_id)
         self.role_assignments = self._grant(subscription_id, storage, realtime, security)
@@ -123,11 +139,13 @@ class FunctionApp(pulumi.ComponentResource):
         grants = []
 
         def grant(name: str, role: str, scope: pulumi.Input[str]) -> None:
-            grants.append(roles.assign(f"func-{name}", role=role, scope=scope, principal_id=self.principal_id,
+            grants.append(roles.assign(f"func-{self._prefix}{name}", role=role, scope=scope,
+                                       principal_id=self.principal_id,
                                        subscription_id=subscription_id, parent=self))
 
-        for queue_name, queue in storage.queues.items():
-            grant(f"queue-{queue_name}", roles.STORAGE_QUEUE_DATA_CONTRIBUTOR, queue.id)
+        if self.role == "ingest":  # the API app neither consumes nor sends queue messages
+            for queue_name, queue in storage.queues.items():
+                grant(f"queue-{queue_name}", roles.STORAGE_QUEUE_DATA_CONTRIBUTOR, queue.id)
         for table_name, table in storage.tables.items():
             grant(f"table-{table_name}", roles.STORAGE_TABLE_DATA_CONTRIBUTOR, table.id)
         # the host's own containers (keys, timer locks) are created at runtime: account scope is required
@@ -135,8 +153,8 @@ class FunctionApp(pulumi.ComponentResource):
         # SignalR in serverless mode: the negotiate binding mints client tokens and the output binding
         # calls the REST API; only Service Owner covers both (App Server lacks the REST API actions)
         grant("signalr", roles.SIGNALR_SERVICE_OWNER, realtime.signalr.id)
-        if security.notify_secret is not None:
+        if security.notify_secret is not None and self.role == "ingest":
             grant("kv-notify", roles.KEY_VAULT_SECRETS_USER, security.notify_secret.id)
-        if security.api_token_secret is not None:
+        if security.api_token_secret is not None and self.role == "api":
             grant("kv-api-token", roles.KEY_VAULT_SECRETS_USER, security.api_token_secret.id)
         return grants

@@ -53,7 +53,7 @@ class Storage(pulumi.ComponentResource):
         self.containers = {
             name: storage.BlobContainer(f"container-{name}", container_name=name, account_name=self.account.name,
                                         resource_group_name=group, public_access="None", opts=scoped)
-            for name in (n.CLAIM_CHECK_CONTAINER, n.DEPLOYMENT_CONTAINER)
+            for name in (n.CLAIM_CHECK_CONTAINER, n.DEPLOYMENT_CONTAINER, n.API_DEPLOYMENT_CONTAINER)
         }
         # Claim-check payloads are read once by ingest; a week covers replays from the poison queue.
         self.lifecycle = storage.ManagementPolicy(

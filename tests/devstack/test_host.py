@@ -9,6 +9,7 @@ import json
 import os
 import queue as queue_module
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -226,6 +227,16 @@ def test_http_routes_params_query_headers_and_methods(start_host) -> None:
         assert client.get("/crash").status_code == 500
         assert client.get("/nowhere").status_code == 404
     assert httpx.get(f"{host.base_url}/items/7").status_code == 404  # outside the route prefix
+
+
+def test_http_connections_send_without_nagle(start_host) -> None:
+    """Nagle on a keep-alive connection holds each response for the client's delayed ACK (~40 ms a request)."""
+    host, _ = start_host()
+    with httpx.Client(base_url=host.api_url) as client:
+        assert client.get("/items/7").status_code == 200
+        served = host._server.server_state.connections  # noqa: SLF001 - the server's own accepted connections
+        sockets = [c.transport.get_extra_info("socket") for c in list(served)]
+        assert sockets and all(s.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) for s in sockets)
 
 
 def test_function_auth_level_requires_the_key(start_host) -> None:

@@ -81,6 +81,13 @@ class Deployment:
         assert len(found) == 1, f"expected one {short_type}, found {[r.name for r in found]}"
         return found[0]
 
+    def app(self, role: str) -> Resource:
+        """The Function App deployed with this ``SPYGLASS_APP_ROLE`` (``ingest`` or ``api``)."""
+        found = [r for r in self.of("web:WebApp")
+                 if {"name": "SPYGLASS_APP_ROLE", "value": role} in r.inputs["siteConfig"]["appSettings"]]
+        assert len(found) == 1, f"expected one {role} Function App, found {[r.name for r in found]}"
+        return found[0]
+
     def by_id(self, resource_id: str) -> Resource:
         return next(r for r in self.resources if r.id == resource_id)
 

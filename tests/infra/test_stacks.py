@@ -46,7 +46,8 @@ def test_other_prod_differences(dev, prod):
     assert "workspaceCapping" not in prod.one("operationalinsights:Workspace").inputs
     assert dev.one("operationalinsights:Workspace").inputs["workspaceCapping"]["dailyQuotaGb"] == 0.5
     assert {r.inputs["tags"]["env"] for r in prod.resources if "tags" in r.inputs} == {"prod"}
-    assert dev.one("web:WebApp").inputs["name"] != prod.one("web:WebApp").inputs["name"]
+    for role in ("ingest", "api"):
+        assert dev.app(role).inputs["name"] != prod.app(role).inputs["name"]
 
 
 def test_no_network_resources_unless_vpn_enabled(dev, prod):
@@ -130,7 +131,9 @@ def test_untaggable_types_really_have_no_tags():
 
 def test_outputs(dev):
     o = dev.outputs
-    assert o["functionUrl"] == f"https://{dev.one('web:WebApp').state['defaultHostName']}"
+    assert o["functionUrl"] == f"https://{dev.app('api').state['defaultHostName']}"  # the HTTP API
+    assert (o["functionAppName"], o["apiFunctionAppName"]) == (dev.app("ingest").inputs["name"],
+                                                               dev.app("api").inputs["name"])
     assert o["dashboardUrl"] == f"https://{dev.one('web:StaticSite').state['defaultHostname']}"
     assert o["queueNames"] == {"snapshots": "chain-snapshots", "poison": "chain-snapshots-poison"}
     assert o["signalrHost"] == dev.one("signalrservice:SignalR").state["hostName"]

@@ -129,8 +129,13 @@ def test_edge_images_functions_and_dashboard_are_deployed():
     package = next(s["run"] for s in functions if "build/functionapp" in s.get("run", ""))
     for needed in ("function_app.py", "host.json", "functions", "spyglass", "docs/schemas"):
         assert needed in package  # functions/openapi.py reads docs/schemas at runtime
-    (deploy,) = [s for s in functions if s.get("uses", "").startswith("Azure/functions-action@")]
-    assert deploy["with"]["sku"] == "flexconsumption"
+    deploys = [s for s in functions if s.get("uses", "").startswith("Azure/functions-action@")]
+    assert {d["with"]["sku"] for d in deploys} == {"flexconsumption"}
+    assert {d["with"]["package"] for d in deploys} == {"build/functionapp"}  # one package for both apps
+    assert sorted(d["with"]["app-name"] for d in deploys) == [  # ingest and API (infra/ splits them)
+        "${{ needs.infra.outputs.api-function-app }}", "${{ needs.infra.outputs.function-app }}"]
+    outputs = env["jobs"]["infra"]["outputs"]
+    assert outputs["api-function-app"] == "${{ steps.outputs.outputs.apiFunctionAppName }}"
     (swa,) = [s for s in env["jobs"]["dashboard"]["steps"] if s.get("uses", "").startswith("Azure/static-web-apps-deploy@")]
     assert swa["with"]["app_location"] == "static-web" and swa["with"]["skip_app_build"] is True
     assert swa["with"]["api_location"] == ""  # the API is the linked Function App, not a managed one
