@@ -118,6 +118,7 @@ def banner(stack: LocalStack, hours: SessionHours, feeds: list[Feed], edge: Loca
         "(hub spyglass: anomaly, chain, signal, outcome)",
         f"  storage        Azurite {stack.azurite.endpoint('queue')}",
         f"  ingest log     {shown}/host.log (one INFO line per invocation: the snapshot key, applied or parked)",
+        f"  API log        {shown}/api.log (the HTTP API runs in its own host, as in Azure: docs/operations.md)",
         "",
         f"Session: {describe_session(hours)}; snapshots stamped now, data marked simulated (source sim / ibkr-sim).",
         "Feeds (one snapshot a second each):",
