@@ -184,31 +184,27 @@ def test_an_ordinary_block_is_not_a_spike_but_far_beyond_the_chains_blocks_is():
     assert hits[0].evidence["ordinary_block"] >= 300 and "ordinary" in hits[0].evidence["summary"]
 
 
-def test_spread_blowout_vs_neighbours_and_history():
-    kit = ChainKit()
-    i = kit.index("P", 598)
+def widened(kit: ChainKit, right: str, strike: float, half: float) -> list:
+    """Anomalies of 30 s in which one line's spread is ``2 * half`` around its mid from second 20."""
+    i = kit.index(right, strike)
 
     def mutate(q, *_):
         mid = 0.5 * (q["bid"][i] + q["ask"][i])
-        q["bid"][i] = round(mid - 0.15, 2)
-        q["ask"][i] = round(mid + 0.15, 2)
+        q["bid"][i] = round(mid - half, 2)
+        q["ask"][i] = round(mid + half, 2)
 
-    found = run(kit, 30, {s: {"mutate": mutate} for s in range(20, 30)})
+    return run(kit, 30, {s: {"mutate": mutate} for s in range(20, 30)})
+
+
+def test_spread_blowout_vs_neighbours_and_history():
+    found = widened(ChainKit(), "P", 598, 0.15)
     hits = of(found, "spread_blowout")
     assert [(a.right, a.strike) for a in hits] == [("P", 598.0)]
     assert hits[0].evidence["ratio"] >= 3
 
 
 def test_a_deep_in_the_money_blowout_is_not_high_however_wide_against_its_neighbours():
-    kit = ChainKit()
-    i = kit.index("P", 612)  # about 12 in the money
-
-    def mutate(q, *_):
-        mid = 0.5 * (q["bid"][i] + q["ask"][i])
-        q["bid"][i] = round(mid - 0.65, 2)
-        q["ask"][i] = round(mid + 0.65, 2)
-
-    found = run(kit, 30, {s: {"mutate": mutate} for s in range(20, 30)})
+    found = widened(ChainKit(), "P", 612, 0.65)  # about 12 in the money
     hits = of(found, "spread_blowout")
     assert [(a.right, a.strike) for a in hits] == [("P", 612.0)]
     evidence, _ = face(hits[0], "spread_blowout")
